@@ -1,0 +1,136 @@
+//! `StopCallback`: a by-value registration of a callback (C++ `std::stop_callback`).
+
+use core::fmt;
+use core::pin::Pin;
+
+use crate::state::{Exclusive, PinnedCallback, StateRef};
+use crate::StopToken;
+
+/// Runs a callback when a stop is requested (C++ `std::stop_callback`).
+///
+/// [`StopCallback::new`] registers the callback with the token's stop state:
+///
+/// - disengaged token, or [`stop_possible`](StopToken::stop_possible) is `false`:
+///   nothing is registered; the callback never runs and is dropped with the
+///   `StopCallback`;
+/// - a stop was already requested: the callback runs at once, on this thread,
+///   inside `new`;
+/// - otherwise it runs exactly once, on the thread that makes the first stop
+///   request, inside that `request_stop` call.
+///
+/// Dropping the `StopCallback` deregisters it: a callback that has not started
+/// never runs; if it is running on another thread, `drop` blocks until it
+/// returns; if it is running on this thread (the callback drops its own
+/// registration), `drop` returns at once. Deregistration never waits for any other
+/// callback.
+///
+/// # Deadlock to avoid
+///
+/// Because `drop` waits for a callback running on another thread, do not drop a
+/// `StopCallback` while holding a lock that its callback takes: the callback
+/// waits for the lock, `drop` waits for the callback. Every implementation of
+/// these semantics (C++'s included) deadlocks there. Drop the registration first,
+/// then take the lock; or let the callback only signal (set a flag, send on a
+/// channel, unpark a thread) instead of locking.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use stoptoken::{StopCallback, StopSource};
+///
+/// let shared = Arc::new(Mutex::new(Vec::new()));
+/// let source = StopSource::new();
+/// let log = shared.clone();
+/// let callback = StopCallback::new(&source.token(), move || log.lock().unwrap().push("stopped"));
+/// drop(callback); // first deregister, with no lock held ...
+/// let guard = shared.lock().unwrap(); // ... then lock
+/// assert!(guard.is_empty());
+/// ```
+///
+/// `new` allocates the registration node on the heap, once, only when the
+/// callback is actually registered; [`PinnedCallback`] is the allocation-free
+/// form.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use stoptoken::{StopCallback, StopSource};
+///
+/// let source = StopSource::new();
+/// let (tx, rx) = mpsc::channel();
+/// let _callback = StopCallback::new(&source.token(), move || {
+///     tx.send(std::thread::current().id()).unwrap();
+/// });
+/// source.request_stop();
+/// // The callback ran on the requesting thread, inside `request_stop`.
+/// assert_eq!(rx.try_recv().unwrap(), std::thread::current().id());
+/// ```
+#[must_use = "dropping a StopCallback deregisters its callback at once"]
+pub struct StopCallback<F: FnOnce() + Send + 'static> {
+    inner: ByValue<StopToken, F>,
+}
+
+impl<F: FnOnce() + Send + 'static> StopCallback<F> {
+    /// Registers `callback` with `token`'s stop state (see the type's docs for
+    /// the rules).
+    ///
+    /// # Panics
+    /// If a stop was already requested, `callback` runs here, and a panic from it
+    /// propagates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{StopCallback, StopSource};
+    ///
+    /// let source = StopSource::new();
+    /// source.request_stop();
+    /// let _callback = StopCallback::new(&source.token(), || println!("runs right here"));
+    /// ```
+    pub fn new(token: &StopToken, callback: F) -> Self {
+        StopCallback {
+            inner: ByValue::new(token, callback),
+        }
+    }
+}
+
+impl<F: FnOnce() + Send + 'static> fmt::Debug for StopCallback<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopCallback")
+            .field("registered", &self.inner.is_registered())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A by-value registration: the callback kept unregistered, or a boxed,
+/// pinned registration. Shared by `StopCallback` and `InplaceStopCallback`.
+pub(crate) enum ByValue<T: StateRef, F> {
+    /// Never registered: kept to be dropped with the registration, or already
+    /// run inside `new` (`None`).
+    Unregistered(Exclusive<Option<F>>),
+    /// Held for its `Drop`, which deregisters.
+    Registered(#[allow(dead_code)] Pin<Box<PinnedCallback<T, F>>>),
+}
+
+impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
+    pub(crate) fn new(token: &T, callback: F) -> Self {
+        match token.stop_state() {
+            Some(state) if state.stop_requested() => {
+                callback();
+                ByValue::Unregistered(Exclusive::new(None))
+            }
+            Some(state) if state.stop_possible() => {
+                let mut registration = Box::pin(PinnedCallback::new(token.clone(), callback));
+                registration.as_mut().register();
+                ByValue::Registered(registration)
+            }
+            _ => ByValue::Unregistered(Exclusive::new(Some(callback))),
+        }
+    }
+}
+
+impl<T: StateRef, F> ByValue<T, F> {
+    pub(crate) fn is_registered(&self) -> bool {
+        matches!(self, ByValue::Registered(_))
+    }
+}

@@ -1,0 +1,268 @@
+//! Non-owning stop state (C++26 `std::inplace_stop_source` and friends).
+
+use core::fmt;
+
+use crate::callback::ByValue;
+use crate::state::{StateRef, StopState};
+
+/// A stop source that holds its stop state inline (C++26
+/// `std::inplace_stop_source`): no shared ownership, no allocation.
+///
+/// Its tokens borrow it, so it cannot move or be dropped while any token or
+/// callback of it is alive. [`InplaceStopSource::new`] is a `const fn`, so a
+/// `static` source works. Creating the source, taking tokens, requesting the stop
+/// and running callbacks allocate nothing; registering through
+/// [`PinnedCallback`](crate::PinnedCallback) allocates nothing either.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::{InplaceStopCallback, InplaceStopSource};
+///
+/// static SHUTDOWN: InplaceStopSource = InplaceStopSource::new();
+///
+/// let token = SHUTDOWN.token();
+/// let _callback = InplaceStopCallback::new(token, || println!("shutting down"));
+/// assert!(SHUTDOWN.request_stop());
+/// assert!(token.stop_requested());
+/// ```
+pub struct InplaceStopSource {
+    state: StopState,
+}
+
+impl InplaceStopSource {
+    /// A source that has not been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// const SOURCE: stoptoken::InplaceStopSource = stoptoken::InplaceStopSource::new();
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        InplaceStopSource {
+            state: StopState::new(1),
+        }
+    }
+
+    /// A source that has not been stopped.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        InplaceStopSource {
+            state: StopState::new(1),
+        }
+    }
+
+    /// A token that borrows this source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// assert_eq!(source.token(), source.token());
+    /// ```
+    #[inline]
+    pub fn token(&self) -> InplaceStopToken<'_> {
+        InplaceStopToken {
+            state: Some(&self.state),
+        }
+    }
+
+    /// Requests a stop; `true` only for the first request, which runs every
+    /// registered callback on this thread before it returns (the rules of
+    /// [`StopSource::request_stop`](crate::StopSource::request_stop)).
+    ///
+    /// # Panics
+    /// Resumes the first panic of a callback, after all callbacks have run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// assert!(source.request_stop());
+    /// assert!(!source.request_stop());
+    /// ```
+    #[inline]
+    pub fn request_stop(&self) -> bool {
+        self.state.request_stop()
+    }
+
+    /// Whether a stop was requested.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// source.request_stop();
+    /// assert!(source.stop_requested());
+    /// ```
+    #[inline]
+    pub fn stop_requested(&self) -> bool {
+        self.state.stop_requested()
+    }
+
+    /// Always `true`: an inplace source always has its state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(stoptoken::InplaceStopSource::new().stop_possible());
+    /// ```
+    #[inline]
+    pub fn stop_possible(&self) -> bool {
+        true
+    }
+}
+
+impl Default for InplaceStopSource {
+    fn default() -> Self {
+        InplaceStopSource::new()
+    }
+}
+
+impl fmt::Debug for InplaceStopSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InplaceStopSource")
+            .field("stop_requested", &self.stop_requested())
+            .finish()
+    }
+}
+
+/// A token of an [`InplaceStopSource`], borrowing it (C++26
+/// `std::inplace_stop_token`). `Copy`; `Default` is disengaged; two tokens are
+/// equal when they name the same source (or both none).
+///
+/// # Examples
+///
+/// ```
+/// let source = stoptoken::InplaceStopSource::new();
+/// let token = source.token();
+/// std::thread::scope(|s| {
+///     s.spawn(move || while !token.stop_requested() { std::thread::yield_now() });
+///     source.request_stop();
+/// });
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct InplaceStopToken<'a> {
+    state: Option<&'a StopState>,
+}
+
+impl InplaceStopToken<'_> {
+    /// Whether a stop was requested on the source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// source.request_stop();
+    /// assert!(source.token().stop_requested());
+    /// ```
+    #[inline]
+    pub fn stop_requested(&self) -> bool {
+        self.state.is_some_and(StopState::stop_requested)
+    }
+
+    /// Whether the token is engaged (made by a source, not by `default`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{InplaceStopSource, InplaceStopToken};
+    ///
+    /// assert!(InplaceStopSource::new().token().stop_possible());
+    /// assert!(!InplaceStopToken::default().stop_possible());
+    /// ```
+    #[inline]
+    pub fn stop_possible(&self) -> bool {
+        self.state.is_some()
+    }
+}
+
+// SAFETY: the borrow keeps the source, and so its state, alive and in place for
+// `'a`, and a token never changes which state it names.
+unsafe impl StateRef for InplaceStopToken<'_> {
+    #[inline]
+    fn stop_state(&self) -> Option<&StopState> {
+        self.state
+    }
+}
+
+impl PartialEq for InplaceStopToken<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.state, other.state) {
+            (Some(a), Some(b)) => core::ptr::eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for InplaceStopToken<'_> {}
+
+impl fmt::Debug for InplaceStopToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.state {
+            Some(state) => f
+                .debug_struct("InplaceStopToken")
+                .field("stop_requested", &state.stop_requested())
+                .finish(),
+            None => f.write_str("InplaceStopToken(no state)"),
+        }
+    }
+}
+
+/// Runs a callback when an [`InplaceStopSource`] is stopped (C++26
+/// `std::inplace_stop_callback`), with the same registration and
+/// deregistration rules as [`StopCallback`](crate::StopCallback).
+///
+/// The by-value form allocates its node once, when it registers; the pinned
+/// [`PinnedCallback`](crate::PinnedCallback) allocates nothing.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use stoptoken::{InplaceStopCallback, InplaceStopSource};
+///
+/// static CALLS: AtomicUsize = AtomicUsize::new(0);
+/// let source = InplaceStopSource::new();
+/// let callback = InplaceStopCallback::new(source.token(), || {
+///     CALLS.fetch_add(1, Ordering::Relaxed);
+/// });
+/// source.request_stop();
+/// drop(callback);
+/// assert_eq!(CALLS.load(Ordering::Relaxed), 1);
+/// ```
+#[must_use = "dropping an InplaceStopCallback deregisters its callback at once"]
+pub struct InplaceStopCallback<'a, F: FnOnce() + Send + 'static> {
+    inner: ByValue<InplaceStopToken<'a>, F>,
+}
+
+impl<'a, F: FnOnce() + Send + 'static> InplaceStopCallback<'a, F> {
+    /// Registers `callback` with the token's source; a disengaged token registers
+    /// nothing, a stopped one runs `callback` here, at once.
+    ///
+    /// # Panics
+    /// A panic of `callback` run at once propagates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// let _callback = stoptoken::InplaceStopCallback::new(source.token(), || println!("stop"));
+    /// source.request_stop(); // prints "stop"
+    /// ```
+    pub fn new(token: InplaceStopToken<'a>, callback: F) -> Self {
+        InplaceStopCallback {
+            inner: ByValue::new(&token, callback),
+        }
+    }
+}
+
+impl<F: FnOnce() + Send + 'static> fmt::Debug for InplaceStopCallback<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InplaceStopCallback")
+            .field("registered", &self.inner.is_registered())
+            .finish_non_exhaustive()
+    }
+}

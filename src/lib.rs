@@ -1,0 +1,69 @@
+//! Cooperative cancellation in the C++20 `<stop_token>` model.
+//!
+//! A [`StopSource`] asks for a stop; [`StopToken`]s observe it; a
+//! [`StopCallback`] runs synchronously, on the requesting thread, at the moment of
+//! the request. [`InplaceStopSource`] is the non-owning, allocation-free form
+//! (C++26), [`NeverStopToken`] the token that is never stopped, and
+//! [`StoppableToken`] the trait that generic code is written against.
+//!
+//! | C++                                   | stoptoken                                   |
+//! |---------------------------------------|---------------------------------------------|
+//! | `std::stop_source`                    | [`StopSource`]                              |
+//! | `std::stop_source(std::nostopstate)`  | [`StopSource::no_state`]                    |
+//! | `std::stop_token`                     | [`StopToken`]                               |
+//! | `std::stop_callback<F>`               | [`StopCallback<F>`] (or pinned [`PinnedCallback`]) |
+//! | `std::inplace_stop_source/token/callback` | [`InplaceStopSource`], [`InplaceStopToken`], [`InplaceStopCallback`] |
+//! | `std::never_stop_token`               | [`NeverStopToken`]                          |
+//! | `std::stoppable_token`, `unstoppable_token` | [`StoppableToken`], [`UnstoppableToken`] |
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::mpsc;
+//! use stoptoken::{StopCallback, StopSource};
+//!
+//! let source = StopSource::new();
+//! let token = source.token();
+//! let (tx, rx) = mpsc::channel();
+//! let _on_stop = StopCallback::new(&token, move || tx.send("callback ran").unwrap());
+//!
+//! let worker = std::thread::spawn(move || {
+//!     while !token.stop_requested() {
+//!         std::thread::yield_now(); // a unit of work
+//!     }
+//! });
+//! source.request_stop(); // runs the callback here, then returns
+//! assert_eq!(rx.try_recv(), Ok("callback ran"));
+//! worker.join().unwrap();
+//! ```
+//!
+//! # Guarantees
+//!
+//! - Everything a thread did before its `request_stop` happens-before any call
+//!   that observes `stop_requested() == true`, and before each callback runs.
+//! - A registered callback runs exactly once, unless it is deregistered before the
+//!   stop request; it never runs after its registration's `drop` has returned.
+//! - No lock is held while a callback runs: callbacks may register and drop other
+//!   callbacks and use any source or token.
+//! - The safe API stays sound when values are leaked with [`std::mem::forget`]:
+//!   a leaked registration keeps its memory (and, for shared states, the state)
+//!   alive forever, and may still run.
+
+mod callback;
+mod inplace;
+mod never;
+mod source;
+mod state;
+mod stoppable;
+mod stopped;
+mod sync;
+mod token;
+
+pub use callback::StopCallback;
+pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};
+pub use never::{NeverStopCallback, NeverStopToken};
+pub use source::StopSource;
+pub use state::PinnedCallback;
+pub use stoppable::{StoppableToken, UnstoppableToken};
+pub use stopped::Stopped;
+pub use token::StopToken;

@@ -1,0 +1,216 @@
+//! `StopSource`: the side that asks for a stop (C++ `std::stop_source`).
+
+use core::fmt;
+
+use crate::state::{same_state, Shared};
+use crate::sync::Arc;
+use crate::StopToken;
+
+/// Makes stop requests on a shared stop state (C++ `std::stop_source`).
+///
+/// A source is *engaged* (it has a stop state) unless made by
+/// [`StopSource::no_state`]. Cloning shares the state, as copying a C++
+/// `stop_source` does; every clone may request the stop, and the first request
+/// wins. Hand [`StopToken`]s to the code that should observe the stop.
+///
+/// When the last source of a state is dropped without a stop request,
+/// [`StopToken::stop_possible`] turns `false` on every token of it, and no
+/// callback of it ever runs.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::StopSource;
+///
+/// let source = StopSource::new();
+/// let token = source.token();
+/// assert!(!token.stop_requested());
+/// assert!(source.request_stop()); // the first request
+/// assert!(!source.request_stop()); // already requested
+/// assert!(token.stop_requested());
+/// ```
+pub struct StopSource {
+    shared: Option<Arc<Shared>>,
+}
+
+impl StopSource {
+    /// An engaged source with a fresh state: not stopped, one heap allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// assert!(source.stop_possible());
+    /// assert!(!source.stop_requested());
+    /// ```
+    pub fn new() -> Self {
+        StopSource {
+            shared: Some(Arc::new(Shared::new())),
+        }
+    }
+
+    /// A disengaged source, with no stop state (C++ `stop_source(nostopstate)`).
+    /// It allocates nothing; its requests return `false` and its tokens can never
+    /// be stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::no_state();
+    /// assert!(!source.stop_possible());
+    /// assert!(!source.request_stop());
+    /// assert!(!source.token().stop_possible());
+    /// ```
+    pub const fn no_state() -> Self {
+        StopSource { shared: None }
+    }
+
+    /// A new engaged source that is stopped when `parent` is stopped (at once if
+    /// it already is). Its own stop does not reach the parent.
+    ///
+    /// The link is one callback registered on the parent's state; it is removed
+    /// (in O(1)) when the last clone of the child source is dropped, so children
+    /// that are gone leave nothing behind in the parent. A disengaged parent, or
+    /// one that can no longer be stopped, gives an unlinked child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::StopSource;
+    ///
+    /// let parent = StopSource::new();
+    /// let child = StopSource::child_of(&parent.token());
+    /// child.request_stop();
+    /// assert!(!parent.stop_requested()); // a child's stop stays below
+    ///
+    /// let child = StopSource::child_of(&parent.token());
+    /// parent.request_stop();
+    /// assert!(child.stop_requested()); // a parent's stop reaches the child
+    /// ```
+    pub fn child_of(parent: &StopToken) -> StopSource {
+        match parent.shared() {
+            Some(parent) => StopSource {
+                shared: Some(Shared::new_child(parent)),
+            },
+            None => StopSource::new(),
+        }
+    }
+
+    /// A token associated with this source's state; a disengaged token if this
+    /// source is disengaged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// assert_eq!(source.token(), source.token());
+    /// ```
+    #[inline]
+    pub fn token(&self) -> StopToken {
+        StopToken::from_shared(self.shared.clone())
+    }
+
+    /// Requests a stop. Returns `true` only for the call that made the first
+    /// request on an engaged state; that call runs every registered callback on
+    /// this thread before it returns. Later calls (from any thread) return
+    /// `false` at once, without waiting for those callbacks.
+    ///
+    /// # Panics
+    /// If a callback panics, the other callbacks still run, and then the first
+    /// panic is resumed here. The state stays consistent: the stop counts as
+    /// requested.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// let _callback = stoptoken::StopCallback::new(&source.token(), || println!("stopping"));
+    /// assert!(source.request_stop()); // prints "stopping" before returning
+    /// ```
+    #[inline]
+    pub fn request_stop(&self) -> bool {
+        match &self.shared {
+            Some(shared) => shared.state().request_stop(),
+            None => false,
+        }
+    }
+
+    /// Whether a stop was requested on this source's state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// source.clone().request_stop();
+    /// assert!(source.stop_requested());
+    /// ```
+    #[inline]
+    pub fn stop_requested(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|shared| shared.state().stop_requested())
+    }
+
+    /// Whether this source is engaged (has a stop state).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(stoptoken::StopSource::new().stop_possible());
+    /// assert!(!stoptoken::StopSource::no_state().stop_possible());
+    /// ```
+    #[inline]
+    pub fn stop_possible(&self) -> bool {
+        self.shared.is_some()
+    }
+}
+
+impl Default for StopSource {
+    /// The same as [`StopSource::new`]: an engaged source.
+    fn default() -> Self {
+        StopSource::new()
+    }
+}
+
+impl Clone for StopSource {
+    /// Another source of the same state (C++ copy).
+    #[inline]
+    fn clone(&self) -> Self {
+        if let Some(shared) = &self.shared {
+            shared.state().add_source();
+        }
+        StopSource {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for StopSource {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.drop_source();
+        }
+    }
+}
+
+impl PartialEq for StopSource {
+    /// Same state, or both disengaged.
+    fn eq(&self, other: &Self) -> bool {
+        same_state(self.shared.as_ref(), other.shared.as_ref())
+    }
+}
+
+impl Eq for StopSource {}
+
+impl fmt::Debug for StopSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.shared {
+            Some(shared) => f
+                .debug_struct("StopSource")
+                .field("stop_requested", &shared.state().stop_requested())
+                .finish_non_exhaustive(),
+            None => f.write_str("StopSource(no state)"),
+        }
+    }
+}

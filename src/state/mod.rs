@@ -1,0 +1,363 @@
+//! The stop state: the one module of the crate that holds `unsafe` code.
+//!
+//! # Protocol
+//!
+//! A [`StopState`] has three parts:
+//!
+//! - `flags` (`AtomicUsize`):
+//!   - bit 0: a stop was requested; set once, by the `fetch_or` in
+//!     [`StopState::request_stop`] whose caller gets `true`; never cleared.
+//!   - bits 1..: the number of live `StopSource`s (an inplace state keeps 1).
+//!
+//!   `stop_requested()` is one `Acquire` load of bit 0; `stop_possible()` is
+//!   `flags != 0` (a stop was requested, or a source remains).
+//! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few pointer
+//!   writes and never while a callback runs, so nobody waits on it for long.
+//! - `list` (guarded by `lock`): an intrusive doubly linked list of callback nodes,
+//!   the node whose callback runs now (`running`), the thread that runs it
+//!   (`requester`), and at most one `waiter`.
+//!
+//! A node's `status` (guarded by `lock`) moves
+//! `Idle -> Linked -> Running -> Done`, or `Linked -> Idle` when its owner drops it
+//! before it ran. Transitions:
+//!
+//! - register: lock; if bit 0 is set, unlock and run the callback on this thread;
+//!   if `flags == 0` (no source, no stop) unlock and keep it idle forever;
+//!   otherwise link it (`Linked`) and unlock.
+//! - request: `fetch_or(bit 0)`; only the caller that saw it clear goes on. It
+//!   then repeats: lock; mark the node that just returned `Done` (unless its owner
+//!   dropped it meanwhile on this thread) and take the waiter, if any; pop the
+//!   next node, mark it `Running`, set `running`; unlock; wake the waiter; run the
+//!   callback (catching a panic). One lock round trip per callback, and no system
+//!   call unless a waiter is there to wake.
+//! - deregister: lock; `Idle`/`Done`: nothing to do. `Linked`: unlink, back to
+//!   `Idle`. `Running` on this very thread (the callback drops its own
+//!   registration): set `running = None`, which tells the requester the node is
+//!   gone, and return at once. `Running` on another thread: unlock, then lock
+//!   again to leave a `Waiter` on the stack (if the node is still `Running`) and
+//!   park until the requester marks the node `Done` and wakes it.
+//!
+//! Why a registration made concurrently with a request is never lost: the
+//! requester sets bit 0 before it first takes the lock, and a registrant reads
+//! bit 0 while holding the lock. Either the registrant locked first, and the
+//! requester finds the node in the list, or the requester's earlier unlock
+//! (Release) is seen by the registrant's lock (Acquire), and so is bit 0.
+//!
+//! Why a callback never runs after its `drop` returned: the requester only runs
+//! nodes it popped under the lock, and `deregister` either unlinks the node under
+//! that lock first, or finds it `Running` and waits for `Done`.
+
+mod node;
+mod registration;
+mod shared;
+
+use core::panic::AssertUnwindSafe;
+use core::ptr::NonNull;
+use std::panic::{catch_unwind, resume_unwind};
+
+use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, ThreadKey, UnsafeCell};
+use node::{List, Node, Status, Waiter};
+
+pub(crate) use registration::{Exclusive, StateRef};
+pub use registration::PinnedCallback;
+pub(crate) use shared::{same_state, Shared};
+
+/// Bit 0 of `flags`: a stop was requested.
+const STOP: usize = 1;
+/// One source in the count held by bits 1.. of `flags`.
+const SOURCE: usize = 2;
+/// Above this many sources the count could overflow; abort like `Arc` does.
+const MAX_FLAGS: usize = isize::MAX as usize;
+
+/// What became of a registration attempt.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Registered {
+    /// Linked: it runs on the stop request, unless deregistered first.
+    Linked,
+    /// A stop was already requested: the caller runs the callback itself, now.
+    Stopped,
+    /// No stop can ever come (no source remains): nothing was linked.
+    Impossible,
+}
+
+/// The stop flag, source count and callback list of one stop state.
+///
+/// Invariant: every node in `list` is valid and pinned until it is unlinked or
+/// marked `Done` (its owner's `Drop` calls [`StopState::deregister`]).
+pub struct StopState {
+    flags: AtomicUsize,
+    lock: AtomicBool,
+    list: UnsafeCell<List>,
+}
+
+// SAFETY: `list` and the nodes it points to are only touched under `lock`; the
+// nodes' callbacks are `Send` (checked where they are registered).
+unsafe impl Send for StopState {}
+// SAFETY: as for `Send`: all shared access to `list` goes through `lock`.
+unsafe impl Sync for StopState {}
+
+impl StopState {
+    /// A state with `sources` live sources and no stop requested.
+    #[cfg(not(loom))]
+    pub(crate) const fn new(sources: usize) -> Self {
+        StopState {
+            flags: AtomicUsize::new(sources * SOURCE),
+            lock: AtomicBool::new(false),
+            list: UnsafeCell::new(List::new()),
+        }
+    }
+
+    /// A state with `sources` live sources and no stop requested.
+    #[cfg(loom)]
+    pub(crate) fn new(sources: usize) -> Self {
+        StopState {
+            flags: AtomicUsize::new(sources * SOURCE),
+            lock: AtomicBool::new(false),
+            list: UnsafeCell::new(List::new()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn stop_requested(&self) -> bool {
+        // Acquire: pairs with the Release half of the `fetch_or` in
+        // `request_stop`, so what the requester did before is visible here.
+        self.flags.load(Ordering::Acquire) & STOP != 0
+    }
+
+    #[inline]
+    pub(crate) fn stop_possible(&self) -> bool {
+        // Acquire: as in `stop_requested`, for the case where bit 0 is what we see.
+        self.flags.load(Ordering::Acquire) != 0
+    }
+
+    /// Counts one more source.
+    #[inline]
+    pub(crate) fn add_source(&self) {
+        // Relaxed: the caller holds a source, so the count cannot reach 0
+        // meanwhile, and nothing is published by the increment (as `Arc::clone`).
+        let old = self.flags.fetch_add(SOURCE, Ordering::Relaxed);
+        if old > MAX_FLAGS {
+            std::process::abort();
+        }
+    }
+
+    /// Counts one source less; `true` if it was the last one.
+    #[inline]
+    pub(crate) fn remove_source(&self) -> bool {
+        // AcqRel: the last source's teardown (of a child link) happens after
+        // every other source's last use, as in `Arc`'s drop. Pairs with itself.
+        let old = self.flags.fetch_sub(SOURCE, Ordering::AcqRel);
+        old & !STOP == SOURCE
+    }
+
+    /// Makes the stop request; `true` only for the call that made the first one,
+    /// which then runs every linked callback before it returns.
+    ///
+    /// # Panics
+    /// After all callbacks have run, resumes the first panic raised by one of them.
+    #[inline]
+    pub(crate) fn request_stop(&self) -> bool {
+        // Release: pairs with the Acquire loads in `stop_requested` and
+        // `register`: whatever this thread did before is visible to them.
+        // Acquire: orders the list reads below after a racing registrant's link
+        // (the lock orders them too; this is belt and braces for `flags`).
+        if self.flags.fetch_or(STOP, Ordering::AcqRel) & STOP != 0 {
+            return false;
+        }
+        self.run_callbacks();
+        true
+    }
+
+    fn run_callbacks(&self) {
+        let me = ThreadKey::current();
+        let mut first_panic = None;
+        let mut finished: Option<NonNull<Node>> = None;
+        loop {
+            let (next, waiter) = self.with_list(|list| {
+                list.requester = Some(me);
+                let mut waiter = None;
+                if let Some(node) = finished {
+                    if list.running == Some(node) {
+                        // SAFETY: its owner has not dropped it on this thread
+                        // (`running` would be `None`), and one on another thread
+                        // waits for `Done`, so the node is still valid; lock held.
+                        unsafe { node.as_ref().set_status(Status::Done) };
+                        waiter = list.waiter.take();
+                    }
+                    list.running = None;
+                }
+                // SAFETY: we hold the lock.
+                let next = unsafe { list.pop_running() };
+                list.running = next;
+                (next, waiter)
+            });
+            if let Some(waiter) = waiter {
+                // SAFETY: a waiter is only left for the running node, and its
+                // thread waits until it is woken, which happens only here, once.
+                unsafe { Waiter::wake(waiter) };
+            }
+            let Some(node) = next else { break };
+            // SAFETY: the node is `Running`, so its owner cannot free it before
+            // `run` starts the callback (a drop on another thread waits for
+            // `Done`, one on this thread can only happen inside the callback).
+            let run = unsafe { node.as_ref().run };
+            // SAFETY: `run` matches the node's registration type (set at its
+            // creation) and the node is valid, as above.
+            let result = catch_unwind(AssertUnwindSafe(|| unsafe { run(node) }));
+            if let Err(payload) = result {
+                first_panic.get_or_insert(payload);
+            }
+            finished = Some(node);
+        }
+        if let Some(payload) = first_panic {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Links `node`, unless a stop was already requested or can never come.
+    ///
+    /// # Safety
+    /// `node` is valid and `Idle`, and if this returns `Linked` it stays valid
+    /// and in place until [`StopState::deregister`] has returned for it.
+    pub(crate) unsafe fn register(&self, node: NonNull<Node>) -> Registered {
+        let quick = self.flags.load(Ordering::Acquire);
+        if quick & STOP != 0 {
+            return Registered::Stopped;
+        }
+        if quick == 0 {
+            return Registered::Impossible;
+        }
+        self.with_list(|list| {
+            // Acquire: pairs with `request_stop`'s Release; see the module doc
+            // for why reading bit 0 under the lock closes the race.
+            let flags = self.flags.load(Ordering::Acquire);
+            if flags & STOP != 0 {
+                Registered::Stopped
+            } else if flags == 0 {
+                Registered::Impossible
+            } else {
+                // SAFETY: lock held; the caller guarantees the node is valid and
+                // stays so while linked.
+                unsafe { list.push_front(node) };
+                Registered::Linked
+            }
+        })
+    }
+
+    /// Makes sure `node`'s callback is not running and will never run: removes
+    /// it if it has not started, waits for it if it runs on another thread,
+    /// returns at once if it runs on this thread.
+    ///
+    /// # Safety
+    /// `node` was passed to [`StopState::register`] of this state, is valid, and
+    /// this is the only `deregister` call for it.
+    pub(crate) unsafe fn deregister(&self, node: NonNull<Node>) {
+        let must_wait = self.with_list(|list| {
+            // SAFETY: the caller guarantees the node is valid; we hold the lock.
+            match unsafe { node.as_ref().links().status } {
+                Status::Idle | Status::Done => false,
+                Status::Linked => {
+                    // SAFETY: it is linked in this list; we hold the lock.
+                    unsafe { list.unlink(node, Status::Idle) };
+                    false
+                }
+                Status::Running if list.requester == Some(ThreadKey::current()) => {
+                    // The callback drops its own registration: the node is
+                    // about to go, so the requester must not touch it again.
+                    list.running = None;
+                    false
+                }
+                Status::Running => true,
+            }
+        });
+        if must_wait {
+            self.wait_until_done(node);
+        }
+    }
+
+    #[cold]
+    fn wait_until_done(&self, node: NonNull<Node>) {
+        let waiter = Waiter::new();
+        let registered = self.with_list(|list| {
+            // SAFETY: the node is valid (see `deregister`); we hold the lock.
+            if unsafe { node.as_ref().links().status } == Status::Running {
+                list.waiter = Some(NonNull::from(&waiter));
+                true
+            } else {
+                false
+            }
+        });
+        if registered {
+            waiter.wait();
+        }
+    }
+
+    /// Runs `f` on the list with the lock held.
+    #[inline]
+    fn with_list<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
+        self.lock();
+        let _unlock = Unlock(self);
+        // SAFETY: the lock is held until `_unlock` drops, so access is exclusive.
+        self.list.with_mut(|list| f(unsafe { &mut *list }))
+    }
+
+    #[inline]
+    fn lock(&self) {
+        // Acquire: pairs with the Release store in `unlock`, so the previous
+        // holder's list writes are visible.
+        if self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        let mut spins = 0;
+        loop {
+            // Relaxed: only a hint; the exchange below is what acquires.
+            while self.lock.load(Ordering::Relaxed) {
+                spin_wait(&mut spins);
+            }
+            // Acquire: as in `lock`.
+            if self
+                .lock
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+            spin_wait(&mut spins);
+        }
+    }
+}
+
+/// Releases the list lock when dropped, also if the critical section unwinds.
+struct Unlock<'a>(&'a StopState);
+
+impl Drop for Unlock<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire exchange in `lock`.
+        self.0.lock.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+impl StopState {
+    /// Test probe: how many nodes are linked.
+    pub(crate) fn linked_len(&self) -> usize {
+        self.with_list(|list| list.len())
+    }
+
+    /// Test probe: whether a thread waits in `deregister` for a running callback.
+    pub(crate) fn has_waiter(&self) -> bool {
+        self.with_list(|list| list.waiter.is_some())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -1,0 +1,214 @@
+//! One callback registration: a node that lives inside the registration itself,
+//! so registering allocates nothing once the registration is pinned.
+
+use core::marker::PhantomPinned;
+use core::pin::Pin;
+use core::ptr::NonNull;
+
+use super::node::Node;
+use super::{Registered, StopState};
+use crate::sync::UnsafeCell;
+
+/// A handle through which a registration reaches its stop state.
+///
+/// # Safety
+/// While a value of the implementing type is alive, [`StateRef::stop_state`]
+/// returns the same state every time, and that state stays valid and does not
+/// move (it is owned through an `Arc`, or borrowed for the value's lifetime).
+pub unsafe trait StateRef {
+    /// The state, or `None` for a disengaged handle.
+    #[doc(hidden)]
+    fn stop_state(&self) -> Option<&StopState>;
+}
+
+/// A stop callback that lives where you pin it: registering it allocates nothing.
+///
+/// `PinnedCallback::new` only stores the token and the callback;
+/// [`register`](PinnedCallback::register), called once the value is pinned (with
+/// [`std::pin::pin!`] on the stack, or `Box::pin`), links it into the token's stop
+/// state, following the same rules as [`StopCallback::new`](crate::StopCallback::new):
+/// it runs at once on this thread if a stop was already requested, is never
+/// registered if no stop is possible, and otherwise runs exactly once on the
+/// thread that makes the first stop request. Dropping it deregisters it, with the
+/// same blocking rules as dropping a [`StopCallback`](crate::StopCallback).
+///
+/// Use it on hot paths and in `no-alloc` code; use the by-value
+/// [`StopCallback`](crate::StopCallback) or
+/// [`InplaceStopCallback`](crate::InplaceStopCallback) when the registration has to
+/// move (be returned, stored in a `Vec`, ...), at the cost of one allocation.
+///
+/// `T` is [`StopToken`](crate::StopToken) or
+/// [`InplaceStopToken`](crate::InplaceStopToken). A callback that was never
+/// registered is dropped with the `PinnedCallback`, without running.
+///
+/// # Examples
+///
+/// ```
+/// use std::pin::pin;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use stoptoken::{PinnedCallback, StopSource};
+///
+/// let source = StopSource::new();
+/// let ran = Arc::new(AtomicBool::new(false));
+/// let flag = ran.clone();
+/// let callback = pin!(PinnedCallback::new(source.token(), move || {
+///     flag.store(true, Ordering::Relaxed)
+/// }));
+/// callback.register();
+/// source.request_stop();
+/// assert!(ran.load(Ordering::Relaxed));
+/// ```
+#[must_use = "a PinnedCallback does nothing until it is pinned and registered"]
+#[repr(C)]
+pub struct PinnedCallback<T: StateRef, F> {
+    // First field, so a `NonNull<Node>` to it is a pointer to the whole struct.
+    node: Node,
+    callback: UnsafeCell<Option<F>>,
+    token: T,
+    /// Set by `register` when the node was linked; only the owner reads it.
+    linked: bool,
+    registered: bool,
+    _pinned: PhantomPinned,
+}
+
+// SAFETY: the callback is moved to, and run on, the requesting thread, which is
+// why `F: Send` is required; the token and the node are only shared through
+// `T` (which must be `Send`) and the state's lock.
+unsafe impl<T: StateRef + Send, F: Send> Send for PinnedCallback<T, F> {}
+// SAFETY: a shared `&PinnedCallback` gives no access to `F` (only `register`
+// and `drop`, which take it pinned-mutably or by value, touch it), so `F` need
+// not be `Sync`.
+unsafe impl<T: StateRef + Sync, F: Send> Sync for PinnedCallback<T, F> {}
+
+impl<T: StateRef, F: FnOnce() + Send + 'static> PinnedCallback<T, F> {
+    /// Stores `token` and `callback`; nothing is registered until
+    /// [`register`](PinnedCallback::register).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{InplaceStopSource, PinnedCallback};
+    ///
+    /// let source = InplaceStopSource::new();
+    /// let callback = std::pin::pin!(PinnedCallback::new(source.token(), || println!("stop")));
+    /// callback.register();
+    /// source.request_stop(); // prints "stop"
+    /// ```
+    pub fn new(token: T, callback: F) -> Self {
+        PinnedCallback {
+            node: Node::new(Self::run),
+            callback: UnsafeCell::new(Some(callback)),
+            token,
+            linked: false,
+            registered: false,
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// Registers the callback with the token's stop state (once; later calls do
+    /// nothing).
+    ///
+    /// # Panics
+    /// If a stop was already requested, the callback runs inside this call and a
+    /// panic from it propagates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{PinnedCallback, StopSource};
+    ///
+    /// let source = StopSource::new();
+    /// source.request_stop();
+    /// let mut callback = Box::pin(PinnedCallback::new(source.token(), || println!("at once")));
+    /// callback.as_mut().register(); // runs here: the stop was already requested
+    /// ```
+    pub fn register(self: Pin<&mut Self>) {
+        // SAFETY: nothing below moves out of `this`; the node stays where it is.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.registered {
+            return;
+        }
+        this.registered = true;
+        let Some(state) = this.token.stop_state() else {
+            return;
+        };
+        // Derived from the whole registration, not just the node field, so
+        // that `run` may reach the callback cell through it.
+        let node = NonNull::from(&*this).cast::<Node>();
+        // SAFETY: the node is pinned inside `self`, `Idle` (first registration),
+        // and our `Drop` deregisters it before it can move or be freed.
+        match unsafe { state.register(node) } {
+            Registered::Linked => this.linked = true,
+            Registered::Stopped => {
+                // SAFETY: the node is not linked, so no other thread touches the cell.
+                let callback = this.callback.with_mut(|cell| unsafe { (*cell).take() });
+                if let Some(callback) = callback {
+                    callback();
+                }
+            }
+            Registered::Impossible => {}
+        }
+    }
+
+    /// Type-erased entry point stored in the node.
+    ///
+    /// # Safety
+    /// `node` points to the `node` field of a live `PinnedCallback<T, F>` that is
+    /// `Running` (so nobody else touches its callback cell).
+    unsafe fn run(node: NonNull<Node>) {
+        let this = node.cast::<Self>();
+        // SAFETY: `node` is the first field of a `#[repr(C)]` `Self`, so the cast
+        // pointer is valid for `Self`; the `Running` status gives us the cell.
+        let callback = unsafe { (*this.as_ptr()).callback.with_mut(|cell| (*cell).take()) };
+        // The registration may be freed from here on (the callback can drop it).
+        if let Some(callback) = callback {
+            callback();
+        }
+    }
+}
+
+impl<T: StateRef, F> PinnedCallback<T, F> {
+    /// The token this callback was created with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{PinnedCallback, StopSource};
+    ///
+    /// let source = StopSource::new();
+    /// let callback = PinnedCallback::new(source.token(), || {});
+    /// assert_eq!(*callback.token(), source.token());
+    /// ```
+    pub fn token(&self) -> &T {
+        &self.token
+    }
+}
+
+impl<T: StateRef, F> Drop for PinnedCallback<T, F> {
+    fn drop(&mut self) {
+        if !self.linked {
+            return;
+        }
+        if let Some(state) = self.token.stop_state() {
+            // SAFETY: the node was linked by `register` on this same state (the
+            // token's state never changes) and this is its only deregistration.
+            unsafe { state.deregister(NonNull::from(&*self).cast::<Node>()) };
+        }
+    }
+}
+
+/// A value that is only ever used by value or through `&mut`, so it can be
+/// shared between threads whatever `T` is (`Sync` needs no `T: Sync`).
+pub(crate) struct Exclusive<T>(T);
+
+// SAFETY: no `&self` method exposes the inner value, so sharing `&Exclusive<T>`
+// across threads shares nothing of `T`.
+unsafe impl<T: Send> Sync for Exclusive<T> {}
+
+impl<T> Exclusive<T> {
+    #[inline]
+    pub(crate) const fn new(value: T) -> Self {
+        Exclusive(value)
+    }
+}

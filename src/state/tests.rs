@@ -1,0 +1,359 @@
+//! Unit tests of the unsafe core, through the safe types built on it. Kept here
+//! so that `cargo +nightly miri test --lib` checks every unsafe path. Tests named
+//! `leak_*` leak on purpose and run under miri with `-Zmiri-ignore-leaks`.
+
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
+use std::thread;
+
+use super::StateRef;
+use crate::{
+    InplaceStopCallback, InplaceStopSource, PinnedCallback, StopCallback, StopSource, StopToken,
+};
+
+fn counter() -> (Arc<AtomicUsize>, impl Fn() -> Box<dyn FnOnce() + Send>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    (count, move || {
+        let c = c.clone();
+        Box::new(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        })
+    })
+}
+
+fn linked(token: &StopToken) -> usize {
+    token.stop_state().map_or(0, |state| state.linked_len())
+}
+
+#[test]
+fn registered_callbacks_run_once_each_on_request() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let callbacks: Vec<_> = (0..5).map(|_| StopCallback::new(&source.token(), make())).collect();
+    assert_eq!(linked(&source.token()), 5);
+    assert!(source.request_stop());
+    assert_eq!(count.load(Ordering::SeqCst), 5);
+    assert!(!source.request_stop());
+    drop(callbacks);
+    assert_eq!(count.load(Ordering::SeqCst), 5);
+    assert_eq!(linked(&source.token()), 0);
+}
+
+#[test]
+fn dropped_callback_is_unlinked_and_never_runs() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let first = StopCallback::new(&source.token(), make());
+    let second = StopCallback::new(&source.token(), make());
+    let third = StopCallback::new(&source.token(), make());
+    drop(second); // the middle of the list
+    assert_eq!(linked(&source.token()), 2);
+    drop(third); // the head
+    drop(first); // the tail, now alone
+    assert_eq!(linked(&source.token()), 0);
+    source.request_stop();
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn callback_after_stop_runs_inline_on_registering_thread() {
+    let source = StopSource::new();
+    source.request_stop();
+    let (tx, rx) = mpsc::channel();
+    let _callback = StopCallback::new(&source.token(), move || {
+        tx.send(thread::current().id()).unwrap();
+    });
+    assert_eq!(rx.try_recv().unwrap(), thread::current().id());
+    assert_eq!(linked(&source.token()), 0);
+}
+
+#[test]
+fn callback_without_sources_is_kept_unregistered_and_dropped_with_it() {
+    let source = StopSource::new();
+    let token = source.token();
+    drop(source);
+    let (count, make) = counter();
+    let guard = Arc::new(());
+    let held = guard.clone();
+    let callback = StopCallback::new(&token, move || {
+        drop(held);
+        make()();
+    });
+    assert_eq!(linked(&token), 0);
+    assert_eq!(Arc::strong_count(&guard), 2, "the callback is kept until drop");
+    drop(callback);
+    assert_eq!(Arc::strong_count(&guard), 1);
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn callback_drops_its_own_registration_without_deadlock() {
+    let source = StopSource::new();
+    let slot: Arc<Mutex<Option<StopCallback<Box<dyn FnOnce() + Send>>>>> =
+        Arc::new(Mutex::new(None));
+    let (count, make) = counter();
+    let inner = make();
+    let own = slot.clone();
+    let callback = StopCallback::new(
+        &source.token(),
+        Box::new(move || {
+            let registration = own.lock().unwrap().take();
+            drop(registration); // our own, running on this thread
+            inner();
+        }) as Box<dyn FnOnce() + Send>,
+    );
+    *slot.lock().unwrap() = Some(callback);
+    // Another callback after it must still run: the requester must not touch
+    // the freed node.
+    let _after = StopCallback::new(&source.token(), make());
+    assert!(source.request_stop());
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert!(slot.lock().unwrap().is_none());
+}
+
+#[test]
+fn callback_dropping_its_registration_through_its_captures_does_not_deadlock() {
+    // The closure owns the only handle to its own registration: dropping the
+    // closure (after it ran) drops the registration, on the requesting thread.
+    let source = StopSource::new();
+    let slot = Arc::new(Mutex::new(None::<StopCallback<Box<dyn FnOnce() + Send>>>));
+    let captured = slot.clone();
+    let (count, make) = counter();
+    let bump = make();
+    let callback = StopCallback::new(
+        &source.token(),
+        Box::new(move || {
+            let registration = captured.lock().unwrap().take();
+            bump();
+            // `registration` drops at the end of the closure body.
+            drop(registration);
+        }) as Box<dyn FnOnce() + Send>,
+    );
+    *slot.lock().unwrap() = Some(callback);
+    source.request_stop();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn callback_drops_another_pending_callback_which_never_runs() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let victim = Arc::new(Mutex::new(Some(StopCallback::new(&source.token(), make()))));
+    let v = victim.clone();
+    // Registered last, so it is at the head and runs first.
+    let _killer = StopCallback::new(&source.token(), move || {
+        drop(v.lock().unwrap().take());
+    });
+    source.request_stop();
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn callback_registering_another_runs_it_inline() {
+    let source = StopSource::new();
+    let token = source.token();
+    let (count, make) = counter();
+    let inner = make();
+    let nested = Arc::new(Mutex::new(Vec::new()));
+    let keep = nested.clone();
+    let _outer = StopCallback::new(&source.token(), move || {
+        keep.lock().unwrap().push(StopCallback::new(&token, inner));
+    });
+    source.request_stop();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(nested.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn drop_blocks_while_callback_runs_on_another_thread() {
+    let source = StopSource::new();
+    let state_token = source.token();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let returned = Arc::new(AtomicUsize::new(0));
+    let r = returned.clone();
+    let callback = StopCallback::new(&source.token(), move || {
+        started_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        r.store(1, Ordering::SeqCst);
+    });
+    let requester = thread::spawn(move || source.request_stop());
+    started_rx.recv().unwrap();
+    let r = returned.clone();
+    let dropper = thread::spawn(move || {
+        drop(callback);
+        // The drop returned: the callback must have finished.
+        r.load(Ordering::SeqCst)
+    });
+    // Release the callback only once the dropper is parked waiting for it.
+    let state = state_token.stop_state().unwrap();
+    while !state.has_waiter() {
+        thread::yield_now();
+    }
+    go_tx.send(()).unwrap();
+    assert_eq!(dropper.join().unwrap(), 1);
+    assert!(requester.join().unwrap());
+}
+
+#[test]
+fn drop_of_finished_callback_on_another_thread_returns() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let callback = StopCallback::new(&source.token(), make());
+    thread::spawn(move || source.request_stop()).join().unwrap();
+    drop(callback);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn panicking_callback_lets_others_run_and_resumes_first_panic() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let _a = StopCallback::new(&source.token(), make());
+    let _p1 = StopCallback::new(&source.token(), || panic!("first"));
+    let _b = StopCallback::new(&source.token(), make());
+    let _p2 = StopCallback::new(&source.token(), || panic!("second"));
+    let _c = StopCallback::new(&source.token(), make());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.request_stop()));
+    let payload = result.unwrap_err();
+    // The list runs newest first, so "second" is the first panic.
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"second"));
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    assert!(source.stop_requested());
+    assert!(!source.request_stop());
+    // The state stays usable: a new callback runs inline.
+    let _d = StopCallback::new(&source.token(), make());
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn concurrent_requests_exactly_one_true() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let _callbacks: Vec<_> = (0..4).map(|_| StopCallback::new(&source.token(), make())).collect();
+    let barrier = Arc::new(Barrier::new(3));
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let source = source.clone();
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                source.request_stop()
+            })
+        })
+        .collect();
+    let wins = handles.into_iter().filter_map(|h| h.join().ok()).filter(|won| *won).count();
+    // Joining only ends after each thread's request_stop returned; the winner's
+    // returned after all callbacks ran.
+    assert_eq!(wins, 1);
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn child_is_stopped_by_parent_and_unlinks_when_dropped() {
+    let parent = StopSource::new();
+    let child = StopSource::child_of(&parent.token());
+    let grandchild = StopSource::child_of(&child.token());
+    assert_eq!(linked(&parent.token()), 1);
+    let gone = StopSource::child_of(&parent.token());
+    let gone_clone = gone.clone();
+    assert_eq!(linked(&parent.token()), 2);
+    drop(gone);
+    assert_eq!(linked(&parent.token()), 2, "a clone of the child remains");
+    drop(gone_clone);
+    assert_eq!(linked(&parent.token()), 1);
+    child.request_stop();
+    assert!(!parent.stop_requested());
+    assert!(grandchild.stop_requested());
+    let other = StopSource::child_of(&parent.token());
+    let other_token = other.token();
+    drop(other);
+    assert_eq!(linked(&parent.token()), 1);
+    assert!(!other_token.stop_possible());
+    let last = StopSource::child_of(&parent.token());
+    parent.request_stop();
+    assert!(last.stop_requested());
+}
+
+#[test]
+fn child_of_stopped_parent_is_stopped_at_once() {
+    let parent = StopSource::new();
+    parent.request_stop();
+    let child = StopSource::child_of(&parent.token());
+    assert!(child.stop_requested());
+    let orphan = StopSource::child_of(&StopToken::default());
+    assert!(!orphan.stop_requested());
+    assert!(orphan.request_stop());
+}
+
+#[test]
+fn inplace_and_pinned_registrations() {
+    let source = InplaceStopSource::new();
+    let (count, make) = counter();
+    let by_value = InplaceStopCallback::new(source.token(), make());
+    let pinned = pin!(PinnedCallback::new(source.token(), make()));
+    pinned.register();
+    let mut unregistered = Box::pin(PinnedCallback::new(source.token(), make()));
+    {
+        let dropped = pin!(PinnedCallback::new(source.token(), make()));
+        dropped.register();
+    }
+    assert!(source.request_stop());
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    unregistered.as_mut().register(); // after the stop: runs at once
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+    drop(by_value);
+}
+
+#[test]
+fn pinned_shared_registration_blocks_drop_like_by_value() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    let mut callback = pin!(PinnedCallback::new(source.token(), make()));
+    callback.as_mut().register();
+    callback.as_mut().register(); // a second call does nothing
+    thread::scope(|s| {
+        s.spawn(|| source.request_stop());
+    });
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn leak_forgotten_callback_then_source_dropped_is_sound() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    std::mem::forget(StopCallback::new(&source.token(), make()));
+    let token = source.token();
+    drop(source);
+    assert!(!token.stop_possible());
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn leak_forgotten_callback_then_stop_runs_it() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    std::mem::forget(StopCallback::new(&source.token(), make()));
+    let _after = StopCallback::new(&source.token(), make());
+    source.request_stop();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn leak_forgotten_inplace_callback_then_source_moved_and_stopped() {
+    let (count, make) = counter();
+    let source = InplaceStopSource::new();
+    std::mem::forget(InplaceStopCallback::new(source.token(), make()));
+    let mut leaked = Box::pin(PinnedCallback::new(source.token(), make()));
+    leaked.as_mut().register();
+    std::mem::forget(leaked);
+    let moved = source; // the borrows ended; the state moves with its list
+    assert!(moved.request_stop());
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    let other = InplaceStopSource::new();
+    std::mem::forget(InplaceStopCallback::new(other.token(), make()));
+    drop(other); // dropped with a leaked node linked: nothing touches it
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}

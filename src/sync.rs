@@ -1,0 +1,102 @@
+//! The one place the crate takes its concurrency primitives from.
+//!
+//! Built normally, this re-exports `std`'s atomics, `Arc` and thread parking, and
+//! an `UnsafeCell` with the closure-based API that loom's has. Built with
+//! `RUSTFLAGS="--cfg loom"`, it re-exports loom's instead, so the model tests in
+//! `tests/loom_*.rs` explore every interleaving of the real code. Nothing else in the
+//! crate imports `std::sync::atomic` or `std::thread` parking directly.
+
+#[cfg(loom)]
+pub(crate) use loom::{
+    cell::UnsafeCell,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    },
+    thread::{current, park, Thread},
+};
+
+#[cfg(not(loom))]
+pub(crate) use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    },
+    thread::{current, park, Thread},
+};
+
+/// `std::cell::UnsafeCell` behind the access API of `loom::cell::UnsafeCell`.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    #[inline]
+    pub(crate) const fn new(value: T) -> Self {
+        Self(std::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+/// Tells apart the threads that are alive at the same moment.
+///
+/// Used to see whether a callback that is running right now runs on the calling
+/// thread. Two live threads never have the same key; a key may be reused after its
+/// thread has exited, which is harmless because the key is only compared while the
+/// requesting thread is inside `request_stop`.
+#[cfg(not(loom))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ThreadKey(usize);
+
+#[cfg(not(loom))]
+impl ThreadKey {
+    /// The key of the calling thread: the address of a thread-local byte, which is
+    /// cheaper than `std::thread::current().id()` (no reference count traffic).
+    #[inline]
+    pub(crate) fn current() -> Self {
+        std::thread_local!(static KEY: u8 = const { 0 });
+        KEY.with(|key| ThreadKey(key as *const u8 as usize))
+    }
+}
+
+#[cfg(loom)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ThreadKey(loom::thread::ThreadId);
+
+#[cfg(loom)]
+impl ThreadKey {
+    pub(crate) fn current() -> Self {
+        ThreadKey(loom::thread::current().id())
+    }
+}
+
+/// One step of a spin-wait on a lock that is only ever held for a few pointer
+/// writes: a pause hint at first, then a yield to the scheduler so that a lock
+/// holder that was preempted can run.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn spin_wait(spins: &mut u32) {
+    if *spins < 6 {
+        for _ in 0..(1u32 << *spins) {
+            std::hint::spin_loop();
+        }
+        *spins += 1;
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(loom)]
+pub(crate) fn spin_wait(_spins: &mut u32) {
+    loom::thread::yield_now();
+}
