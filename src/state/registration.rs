@@ -96,6 +96,15 @@ impl<T: StateRef, F: FnOnce() + Send + 'static> PinnedCallback<T, F> {
     /// source.request_stop(); // prints "stop"
     /// ```
     pub fn new(token: T, callback: F) -> Self {
+        Self::new_scoped(token, callback)
+    }
+}
+
+impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
+    /// `new` without `F: 'static`. Crate-private: a registration whose callback
+    /// borrows must not be leakable, so only [`with_scoped_callback`] makes one,
+    /// and keeps it in its own frame.
+    fn new_scoped(token: T, callback: F) -> Self {
         PinnedCallback {
             node: Node::new(Self::run),
             callback: UnsafeCell::new(Some(callback)),
@@ -211,4 +220,18 @@ impl<T> Exclusive<T> {
     pub(crate) const fn new(value: T) -> Self {
         Exclusive(value)
     }
+}
+
+/// Runs `body` with `callback` registered on `token`'s stop state, and
+/// deregisters it before returning (also when `body` unwinds), with the rules of
+/// [`PinnedCallback`]. The callback may borrow from the caller's frame: the
+/// registration lives in this function's frame only, so it cannot be leaked.
+pub(crate) fn with_scoped_callback<T, F, R>(token: T, callback: F, body: impl FnOnce() -> R) -> R
+where
+    T: StateRef,
+    F: FnOnce() + Send,
+{
+    let registration = core::pin::pin!(PinnedCallback::new_scoped(token, callback));
+    registration.register();
+    body()
 }

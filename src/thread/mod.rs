@@ -1,0 +1,1 @@
+//! Stop-aware threads and blocking waits that wake on a stop.
