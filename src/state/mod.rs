@@ -96,6 +96,11 @@ unsafe impl Send for StopState {}
 // SAFETY: as for `Send`: all shared access to `list` goes through `lock`.
 unsafe impl Sync for StopState {}
 
+// A panic inside a callback leaves the state consistent (the requester catches
+// it, finishes the list, then resumes it), so handles may cross `catch_unwind`.
+impl std::panic::RefUnwindSafe for StopState {}
+impl std::panic::UnwindSafe for StopState {}
+
 impl StopState {
     /// A state with `sources` live sources and no stop requested.
     #[cfg(not(loom))]

@@ -26,6 +26,10 @@ unsafe impl Sync for Shared {}
 // SAFETY: as for `Sync`; the link itself is `Send`.
 unsafe impl Send for Shared {}
 
+// The link is only touched by construction and the last source's drop, which
+// leave it consistent whatever panics.
+impl std::panic::RefUnwindSafe for Shared {}
+
 impl Shared {
     /// A state with one source and no stop requested.
     pub(crate) fn new() -> Self {

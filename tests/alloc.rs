@@ -1,0 +1,120 @@
+//! The allocation rules of the contract, checked with a counting allocator.
+//! (A separate test binary, because it installs its own global allocator.)
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::pin::pin;
+
+use stoptoken::{
+    InplaceStopCallback, InplaceStopSource, NeverStopToken, PinnedCallback, StopCallback,
+    StopSource, StopToken, StoppableToken,
+};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the thread-local counter is
+// const-initialised and has no destructor, so touching it never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// How many allocations `f` made on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let result = f();
+    (ALLOCATIONS.with(Cell::get) - before, result)
+}
+
+#[test]
+fn stop_source_new_allocates_once() {
+    let (count, source) = allocations(StopSource::new);
+    assert_eq!(count, 1);
+    drop(source);
+}
+
+#[test]
+fn no_state_default_token_clones_and_plain_request_allocate_nothing() {
+    let source = StopSource::new();
+    let (count, ()) = allocations(|| {
+        let none = StopSource::no_state();
+        let token = StopToken::default();
+        let clone = source.clone();
+        let t1 = source.token();
+        let t2 = t1.clone();
+        assert!(clone.request_stop());
+        assert!(t2.stop_requested() && !none.stop_possible() && !token.stop_possible());
+    });
+    assert_eq!(count, 0);
+}
+
+#[test]
+fn callbacks_on_unstoppable_tokens_allocate_nothing() {
+    let gone = StopSource::new();
+    let orphan = gone.token();
+    drop(gone);
+    let (count, ()) = allocations(|| {
+        drop(StopCallback::new(&StopToken::default(), || {}));
+        drop(StopCallback::new(&orphan, || {}));
+        drop(NeverStopToken.on_stop(|| {}));
+    });
+    assert_eq!(count, 0);
+}
+
+#[test]
+fn by_value_registration_allocates_one_node_and_pinned_none() {
+    let source = StopSource::new();
+    let token = source.token();
+    let (by_value, callback) = allocations(|| StopCallback::new(&token, || {}));
+    assert_eq!(by_value, 1);
+    drop(callback);
+    let (pinned, ()) = allocations(|| {
+        let callback = pin!(PinnedCallback::new(token.clone(), || {}));
+        callback.register();
+    });
+    assert_eq!(pinned, 0);
+}
+
+#[test]
+fn inplace_source_tokens_request_and_pinned_callbacks_allocate_nothing() {
+    let (count, ()) = allocations(|| {
+        let source = InplaceStopSource::new();
+        let token = source.token();
+        let first = pin!(PinnedCallback::new(token, || {}));
+        first.register();
+        let second = pin!(PinnedCallback::new(source.token(), || {}));
+        second.register();
+        assert!(source.request_stop());
+        assert!(token.stop_requested());
+    });
+    assert_eq!(count, 0);
+    let source = InplaceStopSource::new();
+    let (by_value, callback) = allocations(|| InplaceStopCallback::new(source.token(), || {}));
+    assert_eq!(by_value, 1);
+    drop(callback);
+}
+
+#[test]
+fn request_stop_running_callbacks_allocates_nothing() {
+    let source = StopSource::new();
+    let callbacks: Vec<_> = (0..10).map(|_| StopCallback::new(&source.token(), || {})).collect();
+    let (count, won) = allocations(|| source.request_stop());
+    assert!(won);
+    assert_eq!(count, 0);
+    drop(callbacks);
+}
