@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::callback::ByValue;
-use crate::state::{StateRef, StopState};
+use crate::state::{StateRef, StopFuture, StopState};
 
 /// A stop source that holds its stop state inline (C++26
 /// `std::inplace_stop_source`): no shared ownership, no allocation.
@@ -175,6 +175,27 @@ impl InplaceStopToken<'_> {
     #[inline]
     pub fn stop_possible(&self) -> bool {
         self.state.is_some()
+    }
+}
+
+impl<'a> InplaceStopToken<'a> {
+    /// A future that completes when the source is stopped (at once if it
+    /// already is); see [`StopFuture`]. It allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// use std::future::Future;
+    /// let mut future = std::pin::pin!(source.token().stopped());
+    /// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// assert!(future.as_mut().poll(&mut cx).is_pending());
+    /// source.request_stop();
+    /// assert!(future.as_mut().poll(&mut cx).is_ready());
+    /// ```
+    #[inline]
+    pub fn stopped(self) -> StopFuture<InplaceStopToken<'a>> {
+        StopFuture::new(self)
     }
 }
 

@@ -64,7 +64,7 @@ pub use callback::StopCallback;
 pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};
 pub use never::{NeverStopCallback, NeverStopToken};
 pub use source::StopSource;
-pub use state::PinnedCallback;
+pub use state::{PinnedCallback, StopFuture};
 pub use stoppable::{StoppableToken, UnstoppableToken};
 pub use stopped::Stopped;
 pub use token::StopToken;

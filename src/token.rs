@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::state::{same_state, Shared, StateRef, StopState};
+use crate::state::{same_state, Shared, StateRef, StopFuture, StopState};
 use crate::sync::Arc;
 
 /// Observes the stop state of a [`StopSource`](crate::StopSource) (C++
@@ -84,6 +84,46 @@ impl StopToken {
         self.shared
             .as_ref()
             .is_some_and(|shared| shared.state().stop_possible())
+    }
+
+    /// A future that completes when a stop is requested (at once if one already
+    /// was); it borrows the token. Dropping it deregisters its waker.
+    ///
+    /// Polling it is runtime-agnostic: it works under tokio, smol/async-std or
+    /// `futures::executor::block_on`. It never completes on a token whose stop
+    /// is impossible; see [`StopFuture`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// let token = source.token();
+    /// source.request_stop();
+    /// // Already stopped: completes on its first poll.
+    /// use std::future::Future;
+    /// let mut future = std::pin::pin!(token.stopped());
+    /// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// assert!(future.as_mut().poll(&mut cx).is_ready());
+    /// ```
+    #[inline]
+    pub fn stopped(&self) -> StopFuture<&StopToken> {
+        StopFuture::new(self)
+    }
+
+    /// Like [`StopToken::stopped`], but the future owns the token, so it is
+    /// `'static` and can be moved into a spawned task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// let future = source.token().into_stopped();
+    /// fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+    /// spawnable(future);
+    /// ```
+    #[inline]
+    pub fn into_stopped(self) -> StopFuture<StopToken> {
+        StopFuture::new(self)
     }
 }
 

@@ -50,6 +50,7 @@
 mod node;
 mod registration;
 mod shared;
+mod waker;
 
 use core::panic::AssertUnwindSafe;
 use core::ptr::NonNull;
@@ -61,6 +62,7 @@ use node::{List, Node, Status, Waiter};
 pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub use registration::PinnedCallback;
 pub(crate) use shared::{same_state, Shared};
+pub use waker::StopFuture;
 
 /// Bit 0 of `flags`: a stop was requested.
 const STOP: usize = 1;
@@ -224,7 +226,26 @@ impl StopState {
     /// # Safety
     /// `node` is valid and `Idle`, and if this returns `Linked` it stays valid
     /// and in place until [`StopState::deregister`] has returned for it.
+    #[inline]
     pub(crate) unsafe fn register(&self, node: NonNull<Node>) -> Registered {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.register_with(node, || {}) }
+    }
+
+    /// Links `node` if it is `Idle`, keeps it linked if it is `Linked`, and in
+    /// both cases first runs `update` with the lock held, so `update` may write
+    /// data that the node's `run` reads. Nothing is linked or updated if a stop
+    /// was already requested (`Stopped`) or can never come (`Impossible`).
+    ///
+    /// # Safety
+    /// `node` is valid, `Idle` or `Linked` in this state, and if this returns
+    /// `Linked` it stays valid and in place until [`StopState::deregister`] has
+    /// returned for it.
+    pub(crate) unsafe fn register_with(
+        &self,
+        node: NonNull<Node>,
+        update: impl FnOnce(),
+    ) -> Registered {
         let quick = self.flags.load(Ordering::Acquire);
         if quick & STOP != 0 {
             return Registered::Stopped;
@@ -237,15 +258,21 @@ impl StopState {
             // for why reading bit 0 under the lock closes the race.
             let flags = self.flags.load(Ordering::Acquire);
             if flags & STOP != 0 {
-                Registered::Stopped
-            } else if flags == 0 {
-                Registered::Impossible
-            } else {
-                // SAFETY: lock held; the caller guarantees the node is valid and
-                // stays so while linked.
-                unsafe { list.push_front(node) };
-                Registered::Linked
+                return Registered::Stopped;
             }
+            if flags == 0 {
+                return Registered::Impossible;
+            }
+            // Without a stop request no node is `Running` or `Done`, so the
+            // node is `Idle` or `Linked` and the requester is not reading it.
+            update();
+            // SAFETY: lock held; the caller guarantees the node is valid.
+            if unsafe { node.as_ref().links().status } == Status::Idle {
+                // SAFETY: lock held; the caller guarantees the node stays valid
+                // while linked.
+                unsafe { list.push_front(node) };
+            }
+            Registered::Linked
         })
     }
 

@@ -235,3 +235,12 @@ where
     registration.register();
     body()
 }
+
+// SAFETY: the borrow keeps `*self` alive and unmoved for the reference's
+// lifetime, and `T`'s own guarantee makes its state stable for that long.
+unsafe impl<T: StateRef + ?Sized> StateRef for &T {
+    #[inline]
+    fn stop_state(&self) -> Option<&StopState> {
+        (**self).stop_state()
+    }
+}

@@ -357,3 +357,121 @@ fn leak_forgotten_inplace_callback_then_source_moved_and_stopped() {
     drop(other); // dropped with a leaked node linked: nothing touches it
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
+
+mod future {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread;
+
+    use super::StateRef;
+    use crate::{InplaceStopSource, StopSource};
+
+    struct CountingWaker {
+        wakes: AtomicUsize,
+        thread: thread::Thread,
+    }
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wakes.fetch_add(1, Ordering::SeqCst);
+            self.thread.unpark();
+        }
+    }
+
+    fn waker() -> (Arc<CountingWaker>, Waker) {
+        let inner = Arc::new(CountingWaker {
+            wakes: AtomicUsize::new(0),
+            thread: thread::current(),
+        });
+        (inner.clone(), Waker::from(inner))
+    }
+
+    #[test]
+    fn stopped_future_is_woken_once_by_the_stop() {
+        let source = StopSource::new();
+        let token = source.token();
+        let (count, waker) = waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(token.stopped());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        assert!(future.as_mut().poll(&mut cx).is_pending()); // same waker: kept
+        assert_eq!(token.stop_state().unwrap().linked_len(), 1);
+        source.request_stop();
+        assert_eq!(count.wakes.load(Ordering::SeqCst), 1);
+        assert!(future.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn repoll_with_a_new_waker_replaces_the_old_one() {
+        let source = StopSource::new();
+        let (first, waker1) = waker();
+        let (second, waker2) = waker();
+        let mut future = pin!(source.token().into_stopped());
+        assert!(future.as_mut().poll(&mut Context::from_waker(&waker1)).is_pending());
+        assert!(future.as_mut().poll(&mut Context::from_waker(&waker2)).is_pending());
+        source.request_stop();
+        assert_eq!(first.wakes.load(Ordering::SeqCst), 0);
+        assert_eq!(second.wakes.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn dropped_future_deregisters_and_is_never_woken() {
+        let source = StopSource::new();
+        let (count, waker) = waker();
+        {
+            let mut future = pin!(source.token().into_stopped());
+            assert!(future.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        }
+        assert_eq!(source.token().stop_state().unwrap().linked_len(), 0);
+        source.request_stop();
+        assert_eq!(count.wakes.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn stopped_future_wakes_a_task_blocked_on_another_thread() {
+        let source = StopSource::new();
+        let token = source.token();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let waiter = thread::spawn(move || {
+            let (_count, waker) = waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut future = pin!(token.stopped());
+            let mut announced = false;
+            loop {
+                if let Poll::Ready(()) = future.as_mut().poll(&mut cx) {
+                    return;
+                }
+                if !announced {
+                    ready_tx.send(()).unwrap();
+                    announced = true;
+                }
+                thread::park();
+            }
+        });
+        ready_rx.recv().unwrap();
+        source.request_stop();
+        waiter.join().unwrap();
+    }
+
+    #[test]
+    fn inplace_stopped_future_and_unengaged_tokens() {
+        let source = InplaceStopSource::new();
+        let (count, waker) = waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(source.token().stopped());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        source.request_stop();
+        assert_eq!(count.wakes.load(Ordering::SeqCst), 1);
+        assert!(future.as_mut().poll(&mut cx).is_ready());
+        let mut never = pin!(crate::StopToken::default().into_stopped());
+        assert!(never.as_mut().poll(&mut cx).is_pending());
+        let gone = StopSource::new();
+        let orphan = gone.token();
+        drop(gone);
+        let mut orphaned = pin!(orphan.stopped());
+        assert!(orphaned.as_mut().poll(&mut cx).is_pending());
+    }
+}

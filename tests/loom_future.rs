@@ -1,0 +1,127 @@
+//! loom models of the `stopped()` future's waker registration.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_future`
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Wake, Waker};
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::thread;
+use stoptoken::StopSource;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+/// Wakes by setting a flag and unparking the polling thread.
+struct Flag {
+    woken: AtomicBool,
+    thread: thread::Thread,
+}
+
+impl Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.thread.unpark();
+    }
+}
+
+fn flag_waker() -> (std::sync::Arc<Flag>, Waker) {
+    let flag = std::sync::Arc::new(Flag {
+        woken: AtomicBool::new(false),
+        thread: thread::current(),
+    });
+    (flag.clone(), Waker::from(flag))
+}
+
+/// Parks until woken, then re-arms the flag. (A load-then-store, not a
+/// `swap`: loom 0.7 reports a false deadlock for a `swap` loop around `park`.)
+/// A wake-up erased by the store happened before the re-poll that follows, so
+/// the re-poll sees what it announced.
+fn wait_for(flag: &Flag) {
+    while !flag.woken.load(Ordering::SeqCst) {
+        thread::park();
+    }
+    flag.woken.store(false, Ordering::SeqCst);
+}
+
+/// Polls until ready, parking between polls: a lost wake-up deadlocks, which
+/// loom reports.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let (flag, waker) = flag_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        wait_for(&flag);
+    }
+}
+
+/// The first poll's waker registration racing the stop: never a lost wake-up.
+#[test]
+fn waker_registration_vs_stop_never_loses_the_wakeup() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let waiter = thread::spawn(move || block_on(token.stopped()));
+        source.request_stop();
+        waiter.join().unwrap();
+    });
+}
+
+/// A re-poll with a new waker racing the stop: the new waker is woken, or the
+/// re-poll sees the stop.
+#[test]
+fn waker_update_vs_stop_wakes_the_new_waker() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let waiter = thread::spawn(move || {
+            let mut future = pin!(token.stopped());
+            let (_first, first_waker) = flag_waker();
+            let pending = future.as_mut().poll(&mut Context::from_waker(&first_waker));
+            if pending.is_ready() {
+                return;
+            }
+            // Re-poll with a different waker (as when a task moves), then wait
+            // on that one only.
+            let (second, second_waker) = flag_waker();
+            let mut cx = Context::from_waker(&second_waker);
+            loop {
+                if future.as_mut().poll(&mut cx).is_ready() {
+                    return;
+                }
+                wait_for(&second);
+            }
+        });
+        source.request_stop();
+        waiter.join().unwrap();
+    });
+}
+
+/// Dropping a registered future racing the stop: no access to a freed node
+/// (loom checks the cells), and the drop returns.
+#[test]
+fn future_drop_vs_stop() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let waiter = thread::spawn(move || {
+            let (_flag, waker) = flag_waker();
+            let mut future = Box::pin(token.into_stopped());
+            let _ = future.as_mut().poll(&mut Context::from_waker(&waker));
+            drop(future);
+        });
+        source.request_stop();
+        waiter.join().unwrap();
+    });
+}
