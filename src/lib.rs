@@ -57,6 +57,7 @@ mod state;
 mod stoppable;
 mod stopped;
 mod sync;
+pub mod task;
 pub mod thread;
 mod token;
 

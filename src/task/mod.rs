@@ -1,0 +1,1 @@
+//! Async cancellation: tokens that flow through `.await` (the Capy model in Rust).
