@@ -37,9 +37,11 @@ pub unsafe trait StateRef {
 /// [`InplaceStopCallback`](crate::InplaceStopCallback) when the registration has to
 /// move (be returned, stored in a `Vec`, ...), at the cost of one allocation.
 ///
-/// `T` is [`StopToken`](crate::StopToken) or
-/// [`InplaceStopToken`](crate::InplaceStopToken). A callback that was never
-/// registered is dropped with the `PinnedCallback`, without running.
+/// `T` is a [`StopToken`](crate::StopToken), a `&StopToken`, or an
+/// [`InplaceStopToken`](crate::InplaceStopToken). Borrowing the token
+/// (`PinnedCallback::new(&token, f)`) is the fastest form: no reference count is
+/// touched, only the state's lock, twice. A callback that was never registered is
+/// dropped with the `PinnedCallback`, without running.
 ///
 /// # Examples
 ///
@@ -52,7 +54,8 @@ pub unsafe trait StateRef {
 /// let source = StopSource::new();
 /// let ran = Arc::new(AtomicBool::new(false));
 /// let flag = ran.clone();
-/// let callback = pin!(PinnedCallback::new(source.token(), move || {
+/// let token = source.token();
+/// let callback = pin!(PinnedCallback::new(&token, move || {
 ///     flag.store(true, Ordering::Relaxed)
 /// }));
 /// callback.register();
