@@ -68,4 +68,5 @@ pub use source::StopSource;
 pub use state::{PinnedCallback, StopFuture};
 pub use stoppable::{StoppableToken, UnstoppableToken};
 pub use stopped::Stopped;
+pub use thread::{sleep, JThread};
 pub use token::StopToken;

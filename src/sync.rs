@@ -11,7 +11,7 @@ pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc,
+        Arc, Condvar, Mutex, MutexGuard,
     },
     thread::{current, park, Thread},
 };
@@ -20,7 +20,7 @@ pub(crate) use loom::{
 pub(crate) use std::{
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc,
+        Arc, Condvar, Mutex, MutexGuard,
     },
     thread::{current, park, Thread},
 };

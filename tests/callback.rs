@@ -12,7 +12,7 @@ fn assert_send_sync<T: Send + Sync>() {}
 fn stop_callback_is_send_and_sync_for_send_closures() {
     // A closure that is Send but not Sync (it owns a Cell).
     let cell = std::cell::Cell::new(1);
-    let callback = StopCallback::new(&StopToken::default(), move || drop(cell));
+    let callback = StopCallback::new(&StopToken::default(), move || cell.set(2));
     fn check<T: Send + Sync>(_: &T) {}
     check(&callback);
     assert_send_sync::<StopCallback<fn()>>();

@@ -21,7 +21,7 @@ fn new_source_is_engaged_and_not_stopped() {
     let token = source.token();
     assert!(token.stop_possible());
     assert!(!token.stop_requested());
-    assert_eq!(StopSource::default().stop_possible(), true);
+    assert!(StopSource::default().stop_possible());
 }
 
 #[test]

@@ -23,6 +23,8 @@ fn counter() -> (Arc<AtomicUsize>, impl Fn() -> Box<dyn FnOnce() + Send>) {
     })
 }
 
+type Slot = Arc<Mutex<Option<StopCallback<Box<dyn FnOnce() + Send>>>>>;
+
 fn linked(token: &StopToken) -> usize {
     token.stop_state().map_or(0, |state| state.linked_len())
 }
@@ -91,8 +93,7 @@ fn callback_without_sources_is_kept_unregistered_and_dropped_with_it() {
 #[test]
 fn callback_drops_its_own_registration_without_deadlock() {
     let source = StopSource::new();
-    let slot: Arc<Mutex<Option<StopCallback<Box<dyn FnOnce() + Send>>>>> =
-        Arc::new(Mutex::new(None));
+    let slot: Slot = Arc::new(Mutex::new(None));
     let (count, make) = counter();
     let inner = make();
     let own = slot.clone();
@@ -118,7 +119,7 @@ fn callback_dropping_its_registration_through_its_captures_does_not_deadlock() {
     // The closure owns the only handle to its own registration: dropping the
     // closure (after it ran) drops the registration, on the requesting thread.
     let source = StopSource::new();
-    let slot = Arc::new(Mutex::new(None::<StopCallback<Box<dyn FnOnce() + Send>>>));
+    let slot: Slot = Arc::new(Mutex::new(None));
     let captured = slot.clone();
     let (count, make) = counter();
     let bump = make();
@@ -352,9 +353,11 @@ fn leak_forgotten_inplace_callback_then_source_moved_and_stopped() {
     let moved = source; // the borrows ended; the state moves with its list
     assert!(moved.request_stop());
     assert_eq!(count.load(Ordering::SeqCst), 2);
-    let other = InplaceStopSource::new();
-    std::mem::forget(InplaceStopCallback::new(other.token(), make()));
-    drop(other); // dropped with a leaked node linked: nothing touches it
+    {
+        let other = InplaceStopSource::new();
+        std::mem::forget(InplaceStopCallback::new(other.token(), make()));
+        // `other` goes out of scope with a leaked node linked: nothing touches it.
+    }
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
 

@@ -1,0 +1,229 @@
+//! `JThread`: a thread that is asked to stop and joined when dropped.
+
+use std::fmt;
+use std::panic::resume_unwind;
+use std::thread::{JoinHandle, Thread};
+
+use super::Builder;
+use crate::{StopSource, StopToken};
+
+/// A thread that owns a [`StopSource`], hands a token of it to its function,
+/// and when dropped requests the stop and joins (C++ `std::jthread`).
+///
+/// [`join`](JThread::join) does not request a stop; [`detach`](JThread::detach)
+/// lets the thread run on (a source taken before with
+/// [`stop_source`](JThread::stop_source) can still stop it).
+///
+/// # Panics of the thread
+///
+/// `join` returns a panic as `Err`, like `std`. A panic of a thread that is
+/// dropped unjoined is not lost: `drop` resumes it on the dropping thread (as
+/// `std::thread::scope` does), or, if that thread is already unwinding, prints
+/// it to standard error instead of aborting the process.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::JThread;
+///
+/// let worker = JThread::spawn(|token| {
+///     let mut rounds = 0u64;
+///     while !token.stop_requested() {
+///         rounds += 1;
+///         std::thread::yield_now();
+///     }
+///     rounds
+/// });
+/// worker.request_stop();
+/// let rounds = worker.join().unwrap();
+/// # let _ = rounds;
+/// ```
+pub struct JThread<T> {
+    /// `None` only while `join` or `detach` consume the value.
+    handle: Option<JoinHandle<T>>,
+    source: StopSource,
+}
+
+impl<T: Send + 'static> JThread<T> {
+    /// Spawns a thread running `f` with a token of the thread's own stop source.
+    ///
+    /// # Panics
+    /// If the operating system cannot create the thread (as
+    /// `std::thread::spawn`); use [`JThread::builder`] to get an `io::Result`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::spawn(|token| token.stop_possible());
+    /// assert!(thread.join().unwrap());
+    /// ```
+    pub fn spawn<F>(f: F) -> JThread<T>
+    where
+        F: FnOnce(StopToken) -> T + Send + 'static,
+    {
+        match Builder::new().spawn(f) {
+            Ok(thread) => thread,
+            Err(error) => panic!("failed to spawn thread: {error}"),
+        }
+    }
+}
+
+impl JThread<()> {
+    /// A [`Builder`] to set the name and stack size before spawning.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::builder()
+    ///     .name("worker".into())
+    ///     .spawn(|_token| std::thread::current().name().map(str::to_owned))?;
+    /// assert_eq!(thread.join().unwrap().as_deref(), Some("worker"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+}
+
+impl<T> JThread<T> {
+    pub(crate) fn from_parts(handle: JoinHandle<T>, source: StopSource) -> Self {
+        JThread {
+            handle: Some(handle),
+            source,
+        }
+    }
+
+    fn handle(&self) -> &JoinHandle<T> {
+        match &self.handle {
+            Some(handle) => handle,
+            // Only `join` and `detach` take the handle, and they consume `self`.
+            None => unreachable!("a JThread always has its handle until consumed"),
+        }
+    }
+
+    /// A clone of the thread's stop source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::spawn(|token| token);
+    /// let source = thread.stop_source();
+    /// let token = thread.join().unwrap();
+    /// source.request_stop();
+    /// assert!(token.stop_requested());
+    /// ```
+    pub fn stop_source(&self) -> StopSource {
+        self.source.clone()
+    }
+
+    /// A token of the thread's stop source (equal to the one the thread got).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::spawn(|token| token);
+    /// let mine = thread.stop_token();
+    /// assert_eq!(thread.join().unwrap(), mine);
+    /// ```
+    pub fn stop_token(&self) -> StopToken {
+        self.source.token()
+    }
+
+    /// Requests the thread's stop; `true` for the first request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::spawn(|token| while !token.stop_requested() {
+    ///     std::thread::yield_now()
+    /// });
+    /// assert!(thread.request_stop());
+    /// assert!(!thread.request_stop());
+    /// thread.join().unwrap();
+    /// ```
+    pub fn request_stop(&self) -> bool {
+        self.source.request_stop()
+    }
+
+    /// Waits for the thread to finish, without requesting a stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::spawn(|_| 42);
+    /// assert_eq!(thread.join().unwrap(), 42);
+    /// ```
+    pub fn join(mut self) -> std::thread::Result<T> {
+        match self.handle.take() {
+            Some(handle) => handle.join(),
+            None => unreachable!("a JThread always has its handle until consumed"),
+        }
+    }
+
+    /// Lets the thread run on without this handle; its stop source is released
+    /// (sources cloned before still work).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let thread = stoptoken::JThread::spawn(move |_| tx.send("still running").unwrap());
+    /// thread.detach();
+    /// assert_eq!(rx.recv().unwrap(), "still running");
+    /// ```
+    pub fn detach(mut self) {
+        drop(self.handle.take());
+    }
+
+    /// Whether the thread's function has returned (or panicked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::spawn(|_| ());
+    /// while !thread.is_finished() {
+    ///     std::thread::yield_now();
+    /// }
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.handle().is_finished()
+    }
+
+    /// The `std` handle of the thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let thread = stoptoken::JThread::builder().name("named".into()).spawn(|_| ())?;
+    /// assert_eq!(thread.thread().name(), Some("named"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn thread(&self) -> &Thread {
+        self.handle().thread()
+    }
+}
+
+impl<T> Drop for JThread<T> {
+    fn drop(&mut self) {
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        self.source.request_stop();
+        if let Err(payload) = handle.join() {
+            if std::thread::panicking() {
+                eprintln!("stoptoken::JThread: a dropped thread panicked while this thread was unwinding");
+            } else {
+                resume_unwind(payload);
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for JThread<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JThread")
+            .field("thread", self.handle().thread())
+            .field("stop_requested", &self.source.stop_requested())
+            .finish()
+    }
+}

@@ -1,0 +1,54 @@
+//! `sleep`: a blocking sleep that ends early on a stop request.
+
+use std::pin::pin;
+use std::time::{Duration, Instant};
+
+use crate::{PinnedCallback, StopToken, Stopped};
+
+/// Sleeps for `duration`, or until a stop is requested on `token`, whichever
+/// comes first.
+///
+/// Returns `Ok(())` when the whole duration passed without a stop, and
+/// `Err(Stopped)` when a stop was requested before or during the sleep. The stop
+/// wakes the thread through a stop callback that unparks it, so it returns within
+/// scheduler latency, not at a polling tick. Spurious wake-ups do not shorten
+/// the sleep. Nothing is allocated.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use stoptoken::{sleep, StopSource, Stopped};
+///
+/// let source = StopSource::new();
+/// let token = source.token();
+/// let sleeper = std::thread::spawn(move || sleep(Duration::from_secs(3600), &token));
+/// source.request_stop();
+/// assert_eq!(sleeper.join().unwrap(), Err(Stopped)); // long before an hour
+/// assert_eq!(sleep(Duration::from_millis(1), &StopSource::new().token()), Ok(()));
+/// ```
+pub fn sleep(duration: Duration, token: &StopToken) -> Result<(), Stopped> {
+    if token.stop_requested() {
+        return Err(Stopped);
+    }
+    // `None` when the deadline is too far to represent: sleep until the stop.
+    let deadline = Instant::now().checked_add(duration);
+    let thread = std::thread::current();
+    let wake = pin!(PinnedCallback::new(token, move || thread.unpark()));
+    wake.register();
+    loop {
+        if token.stop_requested() {
+            return Err(Stopped);
+        }
+        match deadline {
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Ok(());
+                }
+                std::thread::park_timeout(deadline - now);
+            }
+            None => std::thread::park(),
+        }
+    }
+}
