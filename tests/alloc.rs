@@ -112,7 +112,9 @@ fn inplace_source_tokens_request_and_pinned_callbacks_allocate_nothing() {
 #[test]
 fn request_stop_running_callbacks_allocates_nothing() {
     let source = StopSource::new();
-    let callbacks: Vec<_> = (0..10).map(|_| StopCallback::new(&source.token(), || {})).collect();
+    let callbacks: Vec<_> = (0..10)
+        .map(|_| StopCallback::new(&source.token(), || {}))
+        .collect();
     let (count, won) = allocations(|| source.request_stop());
     assert!(won);
     assert_eq!(count, 0);

@@ -23,7 +23,8 @@ fn callback_runs_on_the_requesting_thread_before_request_returns() {
     let source = StopSource::new();
     let (tx, rx) = mpsc::channel();
     let _callback = StopCallback::new(&source.token(), move || {
-        tx.send(thread::current().name().map(str::to_owned)).unwrap();
+        tx.send(thread::current().name().map(str::to_owned))
+            .unwrap();
     });
     let requester = source.clone();
     let handle = thread::Builder::new()
@@ -110,7 +111,7 @@ fn concurrent_request_returns_false_without_waiting_for_callbacks() {
     let first = source.clone();
     let winner = thread::spawn(move || first.request_stop());
     entered_rx.recv().unwrap(); // the callback is running, and blocked
-    // If this waited for the callback, the test would hang here.
+                                // If this waited for the callback, the test would hang here.
     assert!(!source.request_stop());
     assert!(source.stop_requested());
     release_tx.send(()).unwrap();

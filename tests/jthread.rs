@@ -32,7 +32,10 @@ fn join_does_not_request_a_stop() {
     let thread = JThread::spawn(|token| token);
     let token = thread.join().unwrap();
     assert!(!token.stop_requested());
-    assert!(!token.stop_possible(), "the JThread's source is gone with it");
+    assert!(
+        !token.stop_possible(),
+        "the JThread's source is gone with it"
+    );
 }
 
 #[test]

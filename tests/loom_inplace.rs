@@ -69,7 +69,10 @@ fn deregister_vs_request_never_runs_after_drop() {
             });
             drop(callback);
             let seen = (st.load(Ordering::SeqCst), fi.load(Ordering::SeqCst));
-            assert_eq!(seen.0, seen.1, "drop returned while the callback was running");
+            assert_eq!(
+                seen.0, seen.1,
+                "drop returned while the callback was running"
+            );
             seen.1
         });
         source.request_stop();

@@ -143,7 +143,10 @@ fn stop_is_visible_across_threads_with_prior_writes() {
 fn debug_output_names_the_state() {
     let source = StopSource::new();
     assert!(format!("{source:?}").contains("stop_requested: false"));
-    assert_eq!(format!("{:?}", StopSource::no_state()), "StopSource(no state)");
+    assert_eq!(
+        format!("{:?}", StopSource::no_state()),
+        "StopSource(no state)"
+    );
     assert_eq!(format!("{:?}", StopToken::default()), "StopToken(no state)");
     source.request_stop();
     assert!(format!("{:?}", source.token()).contains("stop_requested: true"));

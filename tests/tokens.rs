@@ -95,7 +95,10 @@ fn count_until_stopped<T: StoppableToken>(token: &T, limit: u32) -> u32 {
     n
 }
 
-fn on_stop_counts<T: StoppableToken>(token: &T, count: &Arc<AtomicUsize>) -> T::Callback<impl FnOnce() + Send + 'static> {
+fn on_stop_counts<T: StoppableToken>(
+    token: &T,
+    count: &Arc<AtomicUsize>,
+) -> T::Callback<impl FnOnce() + Send + 'static> {
     let count = count.clone();
     token.on_stop(move || {
         count.fetch_add(1, Ordering::SeqCst);

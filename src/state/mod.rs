@@ -59,8 +59,8 @@ use std::panic::{catch_unwind, resume_unwind};
 use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, ThreadKey, UnsafeCell};
 use node::{List, Node, Status, Waiter};
 
-pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub use registration::PinnedCallback;
+pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub(crate) use shared::{same_state, Shared};
 pub use waker::StopFuture;
 

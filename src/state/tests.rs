@@ -33,7 +33,9 @@ fn linked(token: &StopToken) -> usize {
 fn registered_callbacks_run_once_each_on_request() {
     let source = StopSource::new();
     let (count, make) = counter();
-    let callbacks: Vec<_> = (0..5).map(|_| StopCallback::new(&source.token(), make())).collect();
+    let callbacks: Vec<_> = (0..5)
+        .map(|_| StopCallback::new(&source.token(), make()))
+        .collect();
     assert_eq!(linked(&source.token()), 5);
     assert!(source.request_stop());
     assert_eq!(count.load(Ordering::SeqCst), 5);
@@ -84,7 +86,11 @@ fn callback_without_sources_is_kept_unregistered_and_dropped_with_it() {
         make()();
     });
     assert_eq!(linked(&token), 0);
-    assert_eq!(Arc::strong_count(&guard), 2, "the callback is kept until drop");
+    assert_eq!(
+        Arc::strong_count(&guard),
+        2,
+        "the callback is kept until drop"
+    );
     drop(callback);
     assert_eq!(Arc::strong_count(&guard), 1);
     assert_eq!(count.load(Ordering::SeqCst), 0);
@@ -233,7 +239,9 @@ fn panicking_callback_lets_others_run_and_resumes_first_panic() {
 fn concurrent_requests_exactly_one_true() {
     let source = StopSource::new();
     let (count, make) = counter();
-    let _callbacks: Vec<_> = (0..4).map(|_| StopCallback::new(&source.token(), make())).collect();
+    let _callbacks: Vec<_> = (0..4)
+        .map(|_| StopCallback::new(&source.token(), make()))
+        .collect();
     let barrier = Arc::new(Barrier::new(3));
     let handles: Vec<_> = (0..3)
         .map(|_| {
@@ -245,7 +253,11 @@ fn concurrent_requests_exactly_one_true() {
             })
         })
         .collect();
-    let wins = handles.into_iter().filter_map(|h| h.join().ok()).filter(|won| *won).count();
+    let wins = handles
+        .into_iter()
+        .filter_map(|h| h.join().ok())
+        .filter(|won| *won)
+        .count();
     // Joining only ends after each thread's request_stop returned; the winner's
     // returned after all callbacks ran.
     assert_eq!(wins, 1);
@@ -413,8 +425,14 @@ mod future {
         let (first, waker1) = waker();
         let (second, waker2) = waker();
         let mut future = pin!(source.token().into_stopped());
-        assert!(future.as_mut().poll(&mut Context::from_waker(&waker1)).is_pending());
-        assert!(future.as_mut().poll(&mut Context::from_waker(&waker2)).is_pending());
+        assert!(future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker1))
+            .is_pending());
+        assert!(future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker2))
+            .is_pending());
         source.request_stop();
         assert_eq!(first.wakes.load(Ordering::SeqCst), 0);
         assert_eq!(second.wakes.load(Ordering::SeqCst), 1);
@@ -426,7 +444,10 @@ mod future {
         let (count, waker) = waker();
         {
             let mut future = pin!(source.token().into_stopped());
-            assert!(future.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+            assert!(future
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
         }
         assert_eq!(source.token().stop_state().unwrap().linked_len(), 0);
         source.request_stop();

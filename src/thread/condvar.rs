@@ -62,9 +62,11 @@ where
     T: Send,
     P: FnMut(&mut T) -> bool,
 {
-    wait_inner(mutex, condvar, token, pred, |guard| match condvar.wait(guard) {
-        Ok(guard) => Waited::Woken(guard),
-        Err(error) => Waited::Poisoned(error.into_inner()),
+    wait_inner(mutex, condvar, token, pred, |guard| {
+        match condvar.wait(guard) {
+            Ok(guard) => Waited::Woken(guard),
+            Err(error) => Waited::Poisoned(error.into_inner()),
+        }
     })
 }
 

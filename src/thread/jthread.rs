@@ -211,7 +211,9 @@ impl<T> Drop for JThread<T> {
         self.source.request_stop();
         if let Err(payload) = handle.join() {
             if std::thread::panicking() {
-                eprintln!("stoptoken::JThread: a dropped thread panicked while this thread was unwinding");
+                eprintln!(
+                    "stoptoken::JThread: a dropped thread panicked while this thread was unwinding"
+                );
             } else {
                 resume_unwind(payload);
             }

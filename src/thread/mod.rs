@@ -17,9 +17,9 @@ mod scope;
 mod sleep;
 
 pub use builder::Builder;
-pub use condvar::wait_until;
 #[cfg(not(loom))]
 pub use condvar::wait_timeout_until;
+pub use condvar::wait_until;
 pub use jthread::JThread;
 pub use scope::{scope, Scope};
 pub use sleep::sleep;
