@@ -70,3 +70,8 @@ pub use stoppable::{StoppableToken, UnstoppableToken};
 pub use stopped::Stopped;
 pub use thread::{sleep, JThread};
 pub use token::StopToken;
+
+/// The README's code, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
