@@ -3,24 +3,19 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use stoptoken::StopSource;
+use stoptoken::JThread;
 
 use crate::harness::timed;
 
-/// Whether [`jthread_spawn_join`] measures a real `stoptoken::JThread` or the
-/// emulation (`false` while the crate has no `JThread`).
-pub const JTHREAD_IS_REAL: bool = false;
+/// Whether [`jthread_spawn_join`] measures a real `stoptoken::JThread`.
+pub const JTHREAD_IS_REAL: bool = true;
 
-/// What a `JThread` costs at least, emulated with the public API (the crate has
-/// no `JThread` yet): a new `StopSource`, `std::thread::spawn` of a closure that
-/// receives a token, then `request_stop` and `join`, as `JThread`'s drop does.
+/// `JThread::spawn` of a closure that reads its token, then the drop, which
+/// requests the stop and joins.
 pub fn jthread_spawn_join(n: u64) -> Duration {
     timed(n, || {
-        let source = StopSource::new();
-        let token = source.token();
-        let thread = std::thread::spawn(move || black_box(token.stop_requested()));
-        source.request_stop();
-        black_box(thread.join().expect("the spawned thread panicked"));
+        let thread = JThread::spawn(|token| black_box(token.stop_requested()));
+        drop(black_box(thread));
     })
 }
 

@@ -1,1 +1,97 @@
-//! Async cancellation: tokens that flow through `.await` (the Capy model in Rust).
+//! Async cancellation: tokens that flow through `.await` (the C++ Capy model
+//! in Rust).
+//!
+//! In Capy, every coroutine can ask for the stop token of the operation it
+//! belongs to (`co_await this_coro::stop_token`) without it being passed down
+//! by hand. Here:
+//!
+//! - [`with_stop_token`] runs a future with a token as its *current* token, and
+//!   [`current_token`] returns it from any depth of `.await` inside (a
+//!   disengaged token outside). The token is installed in a thread-local for
+//!   each poll, so it follows a task across a multi-threaded runtime's threads.
+//! - [`until_stopped`] / [`until_stopped_with`] cut a future short when the
+//!   token is stopped (`Err(Stopped)`, the inner future dropped).
+//! - [`when_all`](fn@when_all) / [`when_all_iter`] and [`when_any`](fn@when_any) / [`when_any_iter`]
+//!   run children concurrently in one future, each with a child token of the
+//!   current token: a failure (or the winner) stops the siblings, every child
+//!   is awaited before the combinator returns, a stop of the parent reaches
+//!   every child, and a child never stops its parent.
+//! - `sleep` is a timer that wakes early on a stop (see [below](#sleeping)).
+//! - `spawn` / `run_async` / `StopHandle` launch a task on tokio with its own
+//!   child token (feature `tokio`).
+//! - `CancelOnStop`, `StopOnCancel` and `with_cancellation_token` bridge with
+//!   `tokio_util::sync::CancellationToken` (feature `tokio-util`).
+//!
+//! Everything without a feature is runtime-agnostic: it works under tokio,
+//! smol/async-std and `futures::executor::block_on`, with no dependency, no
+//! `unsafe`, and no allocation except where noted (the combinators' stop
+//! group, the boxed children of the iterator forms).
+//!
+//! A stop is a *request*: a future that is asked to stop keeps being polled
+//! until it returns, and decides what to return. Only [`until_stopped`] (and
+//! `sleep`, built on it) drops the future it guards.
+//!
+//! # Sleeping
+//!
+//! The crate has no timer; `sleep(duration) -> Result<(), Stopped>` exists when
+//! one of these features brings one:
+//!
+//! | feature | timer | runs under |
+//! |---|---|---|
+//! | `tokio` | `tokio::time::sleep` (honours `tokio::time::pause`) | a tokio runtime with time enabled |
+//! | `timer` | `futures_timer::Delay` (one global helper thread) | any executor |
+//! | both | tokio's inside a tokio runtime, `futures-timer` elsewhere | any executor |
+//!
+//! # Examples
+//!
+//! ```
+//! use stoptoken::task::{current_token, when_all, with_stop_token};
+//! use stoptoken::{StopSource, Stopped};
+//!
+//! async fn chunked_work(chunks: u32) -> Result<u32, Stopped> {
+//!     let token = current_token(); // whoever runs us decides when we stop
+//!     for done in 0..chunks {
+//!         if token.stop_requested() {
+//!             return Err(Stopped);
+//!         }
+//!         let _ = done; // one chunk of work
+//!     }
+//!     Ok(chunks)
+//! }
+//!
+//! let source = StopSource::new();
+//! let both = futures::executor::block_on(with_stop_token(
+//!     source.token(),
+//!     when_all((chunked_work(3), chunked_work(4))),
+//! ));
+//! assert_eq!(both, Ok((3, 4)));
+//!
+//! source.request_stop();
+//! let stopped = futures::executor::block_on(with_stop_token(source.token(), chunked_work(3)));
+//! assert_eq!(stopped, Err(Stopped));
+//! ```
+
+mod current;
+mod group;
+mod until;
+mod when_all;
+mod when_any;
+
+#[cfg(feature = "tokio-util")]
+mod interop;
+#[cfg(any(feature = "tokio", feature = "timer"))]
+mod sleep;
+#[cfg(feature = "tokio")]
+mod tokio;
+
+pub use current::{current_token, with_stop_token};
+pub use until::{until_stopped, until_stopped_with};
+pub use when_all::{when_all, when_all_iter, WhenAll};
+pub use when_any::{when_any, when_any_iter, WhenAny};
+
+#[cfg(feature = "tokio")]
+pub use self::tokio::{run_async, spawn, StopHandle};
+#[cfg(feature = "tokio-util")]
+pub use interop::{with_cancellation_token, CancelOnStop, StopOnCancel};
+#[cfg(any(feature = "tokio", feature = "timer"))]
+pub use sleep::sleep;

@@ -1,0 +1,139 @@
+//! The current token: a thread-local slot that a [`with_stop_token`] future
+//! fills for the duration of each poll of the future it wraps.
+//!
+//! The protocol: the wrapper owns its token (`Option<StopToken>`). For one poll
+//! it *moves* the token into the thread's slot, keeping the slot's previous
+//! value, polls the inner future, and then moves the token back out and the
+//! previous value back in; a guard does the restoring, so an unwinding poll
+//! restores too. Installation is thus two `Cell::replace`s, with no reference
+//! count traffic, and nesting works as a stack: an inner wrapper shadows the
+//! outer token for its own polls and gives it back when they return. Because
+//! the slot is filled only inside a poll, a task that a multi-threaded runtime
+//! moves between threads finds its token on whichever thread polls it.
+
+use core::cell::Cell;
+use core::future::{poll_fn, Future};
+use core::pin::pin;
+
+use crate::StopToken;
+
+thread_local! {
+    /// The token of the innermost `with_stop_token` being polled on this thread.
+    static CURRENT: Cell<Option<StopToken>> = const { Cell::new(None) };
+}
+
+/// The stop token of the task being polled on this thread: the token of the
+/// innermost [`with_stop_token`] around the calling code, or a disengaged
+/// `StopToken::default()` outside any.
+///
+/// This is C++ Capy's `co_await this_coro::stop_token`. It costs a clone of the
+/// token (one atomic increment, none for a disengaged token). Call it from
+/// inside the future (an `async` block or `poll`), not when building it: code
+/// that runs before the first poll is outside the wrapper.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{current_token, with_stop_token};
+/// use stoptoken::StopSource;
+///
+/// async fn deep() -> bool {
+///     current_token().stop_requested()
+/// }
+///
+/// let source = StopSource::new();
+/// source.request_stop();
+/// let seen = futures::executor::block_on(with_stop_token(source.token(), async {
+///     deep().await // any depth sees the token
+/// }));
+/// assert!(seen);
+/// assert!(!current_token().stop_possible()); // outside: disengaged
+/// ```
+pub fn current_token() -> StopToken {
+    CURRENT
+        .try_with(|slot| {
+            let token = slot.take();
+            let copy = token.clone();
+            slot.set(token);
+            copy
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Runs `future` with `token` as its current token: every future awaited
+/// inside it, at any depth, sees `token` through [`current_token`].
+///
+/// The token is installed in a thread-local for the duration of each poll of
+/// `future` and the previous value restored afterwards (also when the poll
+/// panics), so it follows the task across the threads of a multi-threaded
+/// runtime. A nested `with_stop_token` shadows the outer token inside it. Tasks
+/// spawned from inside do not inherit the token (they are polled elsewhere):
+/// wrap them too, or use `task::spawn` (feature `tokio`), which does.
+/// Conversely, whatever is polled *inside* the wrapper's poll sees the token:
+/// wrap the tasks, not an executor's run loop (such as smol's
+/// `Executor::run(..)`), or every task that loop polls inherits the token.
+///
+/// The returned future is anonymous: it holds `future` in place, with no
+/// allocation; box it if its type has to be named.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{current_token, with_stop_token};
+/// use stoptoken::StopSource;
+///
+/// let outer = StopSource::new();
+/// let inner = StopSource::new();
+/// let (outer_token, inner_token) = (outer.token(), inner.token());
+/// futures::executor::block_on(with_stop_token(outer.token(), async move {
+///     assert_eq!(current_token(), outer_token);
+///     with_stop_token(inner_token.clone(), async move {
+///         assert_eq!(current_token(), inner_token); // shadowed
+///     })
+///     .await;
+///     assert_eq!(current_token(), outer_token); // restored
+/// }));
+/// ```
+pub fn with_stop_token<F: Future>(token: StopToken, future: F) -> impl Future<Output = F::Output> {
+    let mut token = Some(token);
+    async move {
+        let mut future = pin!(future);
+        poll_fn(move |cx| scoped(&mut token, || future.as_mut().poll(cx))).await
+    }
+}
+
+/// Runs `body` with the token in `*slot` as the current token, then puts it
+/// back into `*slot` and restores the previous current token, also on unwind.
+///
+/// If the thread-local is gone (a poll during thread teardown), `body` runs
+/// without installing anything.
+pub(crate) fn scoped<R>(slot: &mut Option<StopToken>, body: impl FnOnce() -> R) -> R {
+    /// Invariant: `slot` is empty while its token is installed in `CURRENT`.
+    struct Restore<'a> {
+        slot: &'a mut Option<StopToken>,
+        previous: Option<StopToken>,
+    }
+
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let previous = self.previous.take();
+            // If the thread-local were destroyed during `body`, the token is
+            // lost with it and the slot stays disengaged: nothing unsound.
+            if let Ok(token) = CURRENT.try_with(|current| current.replace(previous)) {
+                *self.slot = token;
+            }
+        }
+    }
+
+    // The closure runs only if the thread-local is alive; otherwise the token
+    // stays in `slot`.
+    match CURRENT.try_with(|current| current.replace(slot.take())) {
+        Ok(previous) => {
+            let _restore = Restore { slot, previous };
+            body()
+        }
+        Err(_) => body(),
+    }
+}

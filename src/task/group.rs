@@ -1,0 +1,111 @@
+//! The stop group shared by the children of one `when_all` / `when_any`.
+//!
+//! A group is one [`StopSource`] made with [`StopSource::child_of`] the current
+//! token at the combinator's first poll. Every child is polled with the group's
+//! token installed as its current token, so:
+//!
+//! - a stop of the parent reaches every child (through the child link);
+//! - the combinator stops all the children at once by stopping the group
+//!   (after a failure in `when_all`, after the winner in `when_any`);
+//! - the group's stop never reaches the parent.
+//!
+//! One group source for all children costs one allocation and one link in the
+//! parent, however many children there are; the child that caused the stop has
+//! finished already, so it does not matter that it shares the source. The
+//! group, and with it the link, is dropped when the combinator completes.
+//!
+//! Each child is in a [`Slot`]: running, finished with its value kept for the
+//! output, or finished with nothing left to give.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use super::current::{current_token, scoped};
+use crate::{StopSource, StopToken};
+
+pub(crate) struct Group {
+    source: StopSource,
+    /// Invariant: `Some` except while a child is being polled (it is then the
+    /// thread's current token).
+    token: Option<StopToken>,
+    /// Children not yet finished.
+    running: usize,
+    /// Set when this group stopped its children during the current poll.
+    stopped_now: bool,
+}
+
+impl Group {
+    /// A group of `children` children, linked to the current token.
+    pub(crate) fn new(children: usize) -> Self {
+        let source = StopSource::child_of(&current_token());
+        let token = Some(source.token());
+        Group {
+            source,
+            token,
+            running: children,
+            stopped_now: false,
+        }
+    }
+
+    /// Polls one running child with the group's token as its current token.
+    /// On completion the slot is marked finished and the output returned.
+    pub(crate) fn poll_child<F: Future, T>(
+        &mut self,
+        slot: &mut Slot<T>,
+        future: Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> Option<F::Output> {
+        if !matches!(slot, Slot::Running) {
+            return None;
+        }
+        match scoped(&mut self.token, || future.poll(cx)) {
+            Poll::Ready(output) => {
+                *slot = Slot::Finished;
+                self.running -= 1;
+                Some(output)
+            }
+            Poll::Pending => None,
+        }
+    }
+
+    /// Asks every child to stop (they see it through their current token).
+    pub(crate) fn stop(&mut self) {
+        if self.source.request_stop() {
+            self.stopped_now = true;
+        }
+    }
+
+    /// Ends one poll of the combinator: `Ready` once every child finished.
+    ///
+    /// A child polled before the stop in this same poll has not seen it yet;
+    /// waking the task once more guarantees it is polled with the stop visible,
+    /// whatever it waits on.
+    pub(crate) fn finish_poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.running == 0 {
+            return Poll::Ready(());
+        }
+        if core::mem::take(&mut self.stopped_now) {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+}
+
+/// The state of one child of a combinator.
+pub(crate) enum Slot<T> {
+    Running,
+    /// Finished with a value that the combinator will return.
+    Value(T),
+    /// Finished; nothing (more) to take.
+    Finished,
+}
+
+impl<T> Slot<T> {
+    pub(crate) fn take(&mut self) -> Option<T> {
+        match core::mem::replace(self, Slot::Finished) {
+            Slot::Value(value) => Some(value),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Bridges with `tokio_util::sync::CancellationToken` (feature `tokio-util`).
+//!
+//! - Stop -> cancel, [`CancelOnStop`]: a [`StopCallback`] that calls
+//!   `CancellationToken::cancel`, synchronously, inside the `request_stop` that
+//!   stops the token. No task, no polling; the bridge lives as long as the
+//!   `CancelOnStop` value.
+//! - Cancel -> stop: a `CancellationToken` has no synchronous callback, so
+//!   something has to await `cancelled()`:
+//!   - [`with_cancellation_token`] polls it beside the future it runs (no task);
+//!   - [`StopOnCancel`] spawns one small tokio task per bridge, which ends when
+//!     the token is cancelled or the `StopOnCancel` is dropped (it is aborted).
+
+use core::fmt;
+use core::future::{poll_fn, Future};
+use core::pin::pin;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{current_token, with_stop_token};
+use crate::{StopCallback, StopSource, StopToken};
+
+/// A `CancellationToken` that is cancelled when a [`StopToken`] is stopped.
+///
+/// The cancel runs inside the `request_stop` call, on the requesting thread
+/// (at once, in [`CancelOnStop::new`], if the stop was already requested).
+/// Dropping the `CancelOnStop` ends the bridge: the `CancellationToken` (and
+/// its clones) stays as it is, and is no longer cancelled by the stop.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::CancelOnStop;
+/// use stoptoken::StopSource;
+///
+/// let source = StopSource::new();
+/// let bridge = CancelOnStop::new(&source.token());
+/// let cancel = bridge.cancellation_token().clone(); // hand it to tokio-util APIs
+/// assert!(!cancel.is_cancelled());
+/// source.request_stop();
+/// assert!(cancel.is_cancelled());
+/// ```
+#[must_use = "dropping a CancelOnStop ends the bridge at once"]
+pub struct CancelOnStop {
+    cancel: CancellationToken,
+    _on_stop: StopCallback<Box<dyn FnOnce() + Send>>,
+}
+
+impl CancelOnStop {
+    /// A fresh `CancellationToken`, cancelled when `token` is stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::StopSource::new();
+    /// source.request_stop();
+    /// let bridge = stoptoken::task::CancelOnStop::new(&source.token());
+    /// assert!(bridge.cancellation_token().is_cancelled()); // already stopped
+    /// ```
+    pub fn new(token: &StopToken) -> Self {
+        CancelOnStop::with_cancellation_token(token, CancellationToken::new())
+    }
+
+    /// Bridges to an existing `CancellationToken`: `cancel` is cancelled when
+    /// `token` is stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// let source = stoptoken::StopSource::new();
+    /// let cancel = CancellationToken::new();
+    /// let _bridge = stoptoken::task::CancelOnStop::with_cancellation_token(&source.token(), cancel.clone());
+    /// source.request_stop();
+    /// assert!(cancel.is_cancelled());
+    /// ```
+    pub fn with_cancellation_token(token: &StopToken, cancel: CancellationToken) -> Self {
+        let on_cancel = cancel.clone();
+        let callback: Box<dyn FnOnce() + Send> = Box::new(move || on_cancel.cancel());
+        CancelOnStop {
+            cancel,
+            _on_stop: StopCallback::new(token, callback),
+        }
+    }
+
+    /// The bridged `CancellationToken`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bridge = stoptoken::task::CancelOnStop::new(&stoptoken::StopToken::default());
+    /// assert!(!bridge.cancellation_token().is_cancelled()); // a disengaged token never stops
+    /// ```
+    #[inline]
+    pub fn cancellation_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}
+
+impl fmt::Debug for CancelOnStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelOnStop")
+            .field("cancelled", &self.cancel.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`StopSource`] that is stopped when a `CancellationToken` is cancelled,
+/// through a small tokio task awaiting `cancelled()`.
+///
+/// The task ends when the token is cancelled (after stopping the source) or
+/// when the `StopOnCancel` is dropped (the task is aborted; the source's
+/// tokens then stay unstopped, and are no longer stoppable unless other clones
+/// of the source remain). In async code, [`with_cancellation_token`] needs no
+/// task.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::StopOnCancel;
+/// use tokio_util::sync::CancellationToken;
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// runtime.block_on(async {
+///     let cancel = CancellationToken::new();
+///     let bridge = StopOnCancel::new(&cancel);
+///     let token = bridge.token();
+///     cancel.cancel();
+///     token.stopped().await; // stopped by the bridge's task
+/// });
+/// ```
+#[must_use = "dropping a StopOnCancel ends the bridge at once"]
+pub struct StopOnCancel {
+    source: StopSource,
+    watcher: JoinHandle<()>,
+}
+
+impl StopOnCancel {
+    /// Starts the bridge on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside a tokio runtime, like `tokio::spawn`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let _guard = runtime.enter(); // any tokio context will do
+    /// let cancel = tokio_util::sync::CancellationToken::new();
+    /// let bridge = stoptoken::task::StopOnCancel::new(&cancel);
+    /// assert!(bridge.token().stop_possible());
+    /// ```
+    pub fn new(cancel: &CancellationToken) -> Self {
+        let source = StopSource::new();
+        let watcher = tokio::spawn(stop_when_cancelled(cancel.clone(), source.clone()));
+        StopOnCancel { source, watcher }
+    }
+
+    /// A token of the bridged source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let _guard = runtime.enter();
+    /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
+    /// assert!(!bridge.token().stop_requested());
+    /// ```
+    #[inline]
+    pub fn token(&self) -> StopToken {
+        self.source.token()
+    }
+
+    /// The bridged source: it can also be stopped directly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let _guard = runtime.enter();
+    /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
+    /// assert!(bridge.stop_source().request_stop());
+    /// ```
+    #[inline]
+    pub fn stop_source(&self) -> &StopSource {
+        &self.source
+    }
+}
+
+async fn stop_when_cancelled(cancel: CancellationToken, source: StopSource) {
+    cancel.cancelled().await;
+    source.request_stop();
+}
+
+impl Drop for StopOnCancel {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
+}
+
+impl fmt::Debug for StopOnCancel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopOnCancel")
+            .field("stop_requested", &self.source.stop_requested())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `future` with a child token of the [current token](super::current_token)
+/// as its current token, which is also stopped when `cancel` is cancelled.
+///
+/// `cancel.cancelled()` is polled beside `future` (no task is spawned). The
+/// cancellation is a stop request, not an abort: `future` keeps being polled
+/// and finishes in its own way.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{current_token, with_cancellation_token};
+/// use tokio_util::sync::CancellationToken;
+///
+/// let cancel = CancellationToken::new();
+/// let trigger = cancel.clone();
+/// let outcome = futures::executor::block_on(with_cancellation_token(cancel, async move {
+///     trigger.cancel(); // e.g. from a tokio-util based shutdown
+///     current_token().stopped().await;
+///     "stopped by the cancellation"
+/// }));
+/// assert_eq!(outcome, "stopped by the cancellation");
+/// ```
+pub async fn with_cancellation_token<F: Future>(cancel: CancellationToken, future: F) -> F::Output {
+    let source = StopSource::child_of(&current_token());
+    let mut future = pin!(with_stop_token(source.token(), future));
+    let mut cancelled = pin!(cancel.cancelled());
+    let mut watching = true;
+    poll_fn(|cx| {
+        if watching && cancelled.as_mut().poll(cx).is_ready() {
+            watching = false;
+            source.request_stop();
+        }
+        future.as_mut().poll(cx)
+    })
+    .await
+}

@@ -1,0 +1,211 @@
+//! `when_all`: run fallible children concurrently, all to completion; the
+//! first failure stops the others.
+//!
+//! The combinator is one future that polls every unfinished child, in input
+//! order, each time it is woken (no spawning, no per-child waker: a wake polls
+//! the unfinished children again, which suits the small fan-outs it is made
+//! for). Children run in a stop [group](super::group): a child's current token
+//! is a child of the combinator's current token. When a child returns `Err`,
+//! that error is kept if it is the first one (first in time), the group is
+//! stopped, and the combinator goes on polling until every child has finished;
+//! later errors are dropped. A tuple's children are pinned in place (no
+//! allocation but the group's source); the iterator form boxes each child.
+
+use core::future::{poll_fn, Future};
+use core::pin::{pin, Pin};
+use core::task::Context;
+
+use super::group::{Group, Slot};
+
+/// Tuples of 2 to 8 futures that [`when_all`] can run: every element is a
+/// `Future<Output = Result<Ti, E>>`, with one error type `E` for all.
+///
+/// The trait is sealed: it is implemented for those tuples only.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::WhenAll;
+///
+/// let both = (async { Ok::<_, ()>(1) }, async { Ok::<_, ()>("one") }).when_all();
+/// assert_eq!(futures::executor::block_on(both), Ok((1, "one")));
+/// ```
+pub trait WhenAll: sealed::Sealed {
+    /// `Result<(T1, ..., Tn), E>`.
+    type Output;
+
+    /// The same as [`when_all(self)`](when_all).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::task::WhenAll;
+    ///
+    /// let failed = (async { Ok::<u8, &str>(1) }, async { Err::<u8, _>("no") }).when_all();
+    /// assert_eq!(futures::executor::block_on(failed), Err("no"));
+    /// ```
+    fn when_all(self) -> impl Future<Output = Self::Output>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Runs the futures of a tuple concurrently until all have finished; returns
+/// all their values, in the order of the tuple, or the first error.
+///
+/// Each child runs with a child token of the [current
+/// token](super::current_token) as *its* current token (one stop group for all
+/// the children):
+///
+/// - when a child returns `Err`, the others are asked to stop; all of them are
+///   still awaited to completion, and then the first error (first in time) is
+///   returned; later errors are dropped;
+/// - a stop of the current token reaches every child; what they return then is
+///   theirs to decide (usually an error built from [`Stopped`](crate::Stopped));
+/// - a child's failure never stops the caller's token.
+///
+/// The current token is read at the first poll; the children do not start
+/// before. Every wake polls each unfinished child once, in tuple order. See
+/// [`when_all_iter`] for any number of children of one type.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{current_token, when_all};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum Error { Failed, Stopped }
+///
+/// let outcome = futures::executor::block_on(when_all((
+///     async { Err::<(), _>(Error::Failed) },
+///     async {
+///         current_token().stopped().await; // asked to stop by the failure
+///         Err::<(), _>(Error::Stopped)
+///     },
+/// )));
+/// assert_eq!(outcome, Err(Error::Failed)); // the first error in time
+/// ```
+pub fn when_all<L: WhenAll>(futures: L) -> impl Future<Output = L::Output> {
+    futures.when_all()
+}
+
+/// Runs all the futures of an iterator concurrently until all have finished;
+/// returns their values in the order of the iterator, or the first error.
+///
+/// The same rules as [`when_all`]: one child stop group under the current
+/// token, the first error (in time) stops the others and is returned once every
+/// child has finished. The iterator is consumed at once, each child boxed; an
+/// empty iterator gives `Ok(vec![])`.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::when_all_iter;
+///
+/// let squares = when_all_iter((1..=4).map(|n| async move { Ok::<_, ()>(n * n) }));
+/// assert_eq!(futures::executor::block_on(squares), Ok(vec![1, 4, 9, 16]));
+/// ```
+pub fn when_all_iter<I, T, E>(futures: I) -> impl Future<Output = Result<Vec<T>, E>>
+where
+    I: IntoIterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    let mut children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
+    async move {
+        let mut group = Group::new(children.len());
+        let mut slots: Vec<Slot<T>> = children.iter().map(|_| Slot::Running).collect();
+        let mut error = None;
+        poll_fn(|cx| {
+            for (slot, child) in slots.iter_mut().zip(children.iter_mut()) {
+                record(&mut group, &mut error, slot, child.as_mut(), cx);
+            }
+            group.finish_poll(cx)
+        })
+        .await;
+        match error {
+            Some(error) => Err(error),
+            None => Ok(slots.iter_mut().map(value).collect()),
+        }
+    }
+}
+
+/// Polls one child; keeps its value, or its error if it is the first one.
+fn record<T, E, F>(
+    group: &mut Group,
+    error: &mut Option<E>,
+    slot: &mut Slot<T>,
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) where
+    F: Future<Output = Result<T, E>>,
+{
+    match group.poll_child(slot, future, cx) {
+        Some(Ok(value)) => *slot = Slot::Value(value),
+        Some(Err(failure)) if error.is_none() => {
+            *error = Some(failure);
+            group.stop();
+        }
+        // A later error is dropped.
+        Some(Err(_)) | None => {}
+    }
+}
+
+/// The value of a child, once all finished and none failed.
+fn value<T>(slot: &mut Slot<T>) -> T {
+    match slot.take() {
+        Some(value) => value,
+        None => unreachable!("when_all: with no error recorded, every child finished with Ok"),
+    }
+}
+
+macro_rules! when_all_tuple {
+    ($count:literal: $($F:ident $T:ident $f:ident $s:ident),+) => {
+        impl<E, $($F, $T),+> sealed::Sealed for ($($F,)+)
+        where
+            $($F: Future<Output = Result<$T, E>>),+
+        {
+        }
+
+        impl<E, $($F, $T),+> WhenAll for ($($F,)+)
+        where
+            $($F: Future<Output = Result<$T, E>>),+
+        {
+            type Output = Result<($($T,)+), E>;
+
+            fn when_all(self) -> impl Future<Output = Self::Output> {
+                let ($($f,)+) = self;
+                async move {
+                    let mut group = Group::new($count);
+                    let mut error = None;
+                    $(
+                        let mut $f = pin!($f);
+                        let mut $s = Slot::Running;
+                    )+
+                    poll_fn(|cx| {
+                        $(record(&mut group, &mut error, &mut $s, $f.as_mut(), cx);)+
+                        group.finish_poll(cx)
+                    })
+                    .await;
+                    match error {
+                        Some(error) => Err(error),
+                        None => Ok(($(value(&mut $s),)+)),
+                    }
+                }
+            }
+        }
+    };
+}
+
+when_all_tuple!(2: F1 T1 f1 s1, F2 T2 f2 s2);
+when_all_tuple!(3: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3);
+when_all_tuple!(4: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4);
+when_all_tuple!(5: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5);
+when_all_tuple!(6: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5, F6 T6 f6 s6);
+when_all_tuple!(
+    7: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5, F6 T6 f6 s6, F7 T7 f7 s7
+);
+when_all_tuple!(
+    8: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5, F6 T6 f6 s6, F7 T7 f7 s7,
+    F8 T8 f8 s8
+);

@@ -1,0 +1,219 @@
+//! `when_any`: run fallible children concurrently; the first success wins and
+//! stops the others.
+//!
+//! Built like [`when_all`](fn@super::when_all): one future polling every
+//! unfinished child in input order, the children in one stop
+//! [group](super::group) under the current token. The first child to return
+//! `Ok` (first in time) is the winner: the group is stopped, every other child
+//! is still awaited to completion, and then the winner's value is returned;
+//! values of children that succeed after the winner are dropped. If every
+//! child fails, the *last* error in time is returned (as
+//! `futures::future::select_ok` does): the errors before it are dropped as
+//! they come.
+
+use core::future::{poll_fn, Future};
+use core::pin::{pin, Pin};
+use core::task::Context;
+
+use super::group::{Group, Slot};
+
+/// Tuples of 2 to 8 futures that [`when_any`] can run: every element is a
+/// `Future<Output = Result<T, E>>`, with one `T` and one `E` for all.
+///
+/// The trait is sealed: it is implemented for those tuples only.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::WhenAny;
+///
+/// let first = (async { Err::<u8, _>("down") }, async { Ok::<u8, &str>(2) }).when_any();
+/// assert_eq!(futures::executor::block_on(first), Ok(2));
+/// ```
+pub trait WhenAny: sealed::Sealed {
+    /// `Result<T, E>`.
+    type Output;
+
+    /// The same as [`when_any(self)`](when_any).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::task::WhenAny;
+    ///
+    /// let none = (async { Err::<u8, _>("a") }, async { Err::<u8, _>("b") }).when_any();
+    /// assert_eq!(futures::executor::block_on(none), Err("b")); // the last error
+    /// ```
+    fn when_any(self) -> impl Future<Output = Self::Output>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Runs the futures of a tuple concurrently; the first to succeed wins, the
+/// others are asked to stop and awaited, then the winner's value is returned.
+///
+/// Each child runs with a child token of the [current
+/// token](super::current_token) as its current token (one stop group for all
+/// the children). The first `Ok` in time wins and stops the group; the other
+/// children are still awaited to completion (so nothing they own outlives the
+/// call), and their outcomes are dropped. If all fail, the last error in time
+/// is returned. A stop of the current token reaches every child; a child's stop
+/// never reaches the caller's token.
+///
+/// The current token is read at the first poll; the children do not start
+/// before. See [`when_any_iter`] for any number of children.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{current_token, when_any};
+///
+/// let fastest = futures::executor::block_on(when_any((
+///     async {
+///         current_token().stopped().await; // the slow replica: stopped by the winner
+///         Err("stopped")
+///     },
+///     async { Ok("fast replica") },
+/// )));
+/// assert_eq!(fastest, Ok("fast replica"));
+/// ```
+pub fn when_any<L: WhenAny>(futures: L) -> impl Future<Output = L::Output> {
+    futures.when_any()
+}
+
+/// Runs all the futures of an iterator concurrently; the first to succeed
+/// wins, the others are asked to stop and awaited, then the winner's value is
+/// returned; if all fail, the last error in time.
+///
+/// The same rules as [`when_any`]. The iterator is consumed at once, each
+/// child boxed.
+///
+/// # Panics
+///
+/// Panics at once if the iterator is empty: with no child there is neither a
+/// value nor an error to return.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::when_any_iter;
+///
+/// let mirrors = ["a", "b", "c"].map(|name| async move {
+///     if name == "b" { Ok(name) } else { Err(format!("{name} is down")) }
+/// });
+/// assert_eq!(futures::executor::block_on(when_any_iter(mirrors)), Ok("b"));
+/// ```
+pub fn when_any_iter<I, T, E>(futures: I) -> impl Future<Output = Result<T, E>>
+where
+    I: IntoIterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    let mut children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
+    assert!(
+        !children.is_empty(),
+        "when_any_iter: no future to run, so no value and no error to return"
+    );
+    async move {
+        let mut group = Group::new(children.len());
+        let mut slots: Vec<Slot<()>> = children.iter().map(|_| Slot::Running).collect();
+        let mut outcome = Outcome::new();
+        poll_fn(|cx| {
+            for (slot, child) in slots.iter_mut().zip(children.iter_mut()) {
+                outcome.record(&mut group, slot, child.as_mut(), cx);
+            }
+            group.finish_poll(cx)
+        })
+        .await;
+        outcome.into_result()
+    }
+}
+
+/// The winner so far, and the last error.
+struct Outcome<T, E> {
+    winner: Option<T>,
+    error: Option<E>,
+}
+
+impl<T, E> Outcome<T, E> {
+    fn new() -> Self {
+        Outcome {
+            winner: None,
+            error: None,
+        }
+    }
+
+    /// Polls one child; a first success wins and stops the group.
+    fn record<F>(
+        &mut self,
+        group: &mut Group,
+        slot: &mut Slot<()>,
+        future: Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) where
+        F: Future<Output = Result<T, E>>,
+    {
+        match group.poll_child(slot, future, cx) {
+            Some(Ok(value)) if self.winner.is_none() => {
+                self.winner = Some(value);
+                group.stop();
+            }
+            Some(Err(error)) => self.error = Some(error),
+            // A success after the winner is dropped.
+            Some(Ok(_)) | None => {}
+        }
+    }
+
+    /// Once every child (at least one) has finished.
+    fn into_result(self) -> Result<T, E> {
+        match (self.winner, self.error) {
+            (Some(value), _) => Ok(value),
+            (None, Some(error)) => Err(error),
+            (None, None) => unreachable!("when_any: a finished child leaves a value or an error"),
+        }
+    }
+}
+
+macro_rules! when_any_tuple {
+    ($count:literal: $($F:ident $f:ident $s:ident),+) => {
+        impl<T, E, $($F),+> sealed::Sealed for ($($F,)+)
+        where
+            $($F: Future<Output = Result<T, E>>),+
+        {
+        }
+
+        impl<T, E, $($F),+> WhenAny for ($($F,)+)
+        where
+            $($F: Future<Output = Result<T, E>>),+
+        {
+            type Output = Result<T, E>;
+
+            fn when_any(self) -> impl Future<Output = Self::Output> {
+                let ($($f,)+) = self;
+                async move {
+                    let mut group = Group::new($count);
+                    let mut outcome = Outcome::new();
+                    $(
+                        let mut $f = pin!($f);
+                        let mut $s = Slot::Running;
+                    )+
+                    poll_fn(|cx| {
+                        $(outcome.record(&mut group, &mut $s, $f.as_mut(), cx);)+
+                        group.finish_poll(cx)
+                    })
+                    .await;
+                    outcome.into_result()
+                }
+            }
+        }
+    };
+}
+
+when_any_tuple!(2: F1 f1 s1, F2 f2 s2);
+when_any_tuple!(3: F1 f1 s1, F2 f2 s2, F3 f3 s3);
+when_any_tuple!(4: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4);
+when_any_tuple!(5: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5);
+when_any_tuple!(6: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5, F6 f6 s6);
+when_any_tuple!(7: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5, F6 f6 s6, F7 f7 s7);
+when_any_tuple!(8: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5, F6 f6 s6, F7 f7 s7, F8 f8 s8);

@@ -1,0 +1,453 @@
+//! `until_stopped`, `when_all` and `when_any`, under `futures::executor::block_on`
+//! (and a multi-thread tokio runtime where threads matter). No timers: every
+//! wait is on a stop or on a yield.
+
+use std::future::{pending, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::executor::block_on;
+use futures::future::join;
+use stoptoken::task::{
+    current_token, until_stopped, until_stopped_with, when_all, when_all_iter, when_any,
+    when_any_iter, with_stop_token, WhenAll, WhenAny,
+};
+use stoptoken::{StopSource, StopToken, Stopped};
+
+type BoxedChild = Pin<Box<dyn Future<Output = Result<u8, Error>> + Send>>;
+
+/// Yields `n` times (waking itself), then completes.
+struct Yield(usize);
+
+impl Future for Yield {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+fn yields(n: usize) -> Yield {
+    Yield(n)
+}
+
+/// Sets its flag when dropped.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Error {
+    Failed(u8),
+    Stopped(u8),
+}
+
+/// A child that waits for its current token's stop, counts it, and returns
+/// `Err(Stopped(id))`.
+async fn wait_for_stop(id: u8, finished: Arc<AtomicUsize>) -> Result<u8, Error> {
+    current_token().stopped().await;
+    finished.fetch_add(1, Ordering::SeqCst);
+    Err(Error::Stopped(id))
+}
+
+/// A child that fails after `after` yields, and counts its completion.
+async fn fail_after(id: u8, after: usize, finished: Arc<AtomicUsize>) -> Result<u8, Error> {
+    yields(after).await;
+    finished.fetch_add(1, Ordering::SeqCst);
+    Err(Error::Failed(id))
+}
+
+/// A child that succeeds after `after` yields, ignoring any stop.
+async fn succeed_after(id: u8, after: usize, finished: Arc<AtomicUsize>) -> Result<u8, Error> {
+    yields(after).await;
+    finished.fetch_add(1, Ordering::SeqCst);
+    Ok(id)
+}
+
+// ---- until_stopped ----
+
+#[test]
+fn until_stopped_completes_when_no_stop_comes() {
+    let source = StopSource::new();
+    let outcome = block_on(with_stop_token(
+        source.token(),
+        until_stopped(async {
+            yields(3).await;
+            7
+        }),
+    ));
+    assert_eq!(outcome, Ok(7));
+    assert_eq!(block_on(until_stopped(async { 1 })), Ok(1)); // no current token
+}
+
+#[test]
+fn until_stopped_returns_stopped_and_drops_the_inner_future_before_returning() {
+    let source = StopSource::new();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = DropFlag(dropped.clone());
+    let stopper = source.clone();
+    let dropped_seen = dropped.clone();
+    let outcome = block_on(with_stop_token(source.token(), async move {
+        let outcome = until_stopped(async move {
+            let _guard = guard;
+            stopper.request_stop(); // wakes the task through the stop future
+            pending::<()>().await
+        })
+        .await;
+        (outcome, dropped_seen.load(Ordering::SeqCst))
+    }));
+    assert_eq!(outcome, (Err(Stopped), true));
+}
+
+#[test]
+fn until_stopped_never_polls_the_inner_future_when_already_stopped() {
+    let source = StopSource::new();
+    source.request_stop();
+    let polled = Arc::new(AtomicBool::new(false));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let (flag, guard) = (polled.clone(), DropFlag(dropped.clone()));
+    let outcome = block_on(until_stopped_with(&source.token(), async move {
+        let _guard = guard;
+        flag.store(true, Ordering::SeqCst);
+    }));
+    assert_eq!(outcome, Err(Stopped));
+    assert!(!polled.load(Ordering::SeqCst));
+    assert!(dropped.load(Ordering::SeqCst));
+}
+
+#[test]
+fn until_stopped_reads_the_current_token_at_the_first_poll() {
+    let source = StopSource::new();
+    source.request_stop();
+    // Built outside `with_stop_token`, awaited inside: it watches `source`.
+    let guarded = until_stopped(pending::<()>());
+    assert_eq!(
+        block_on(with_stop_token(source.token(), guarded)),
+        Err(Stopped)
+    );
+}
+
+#[test]
+fn until_stopped_checks_the_stop_first_so_a_stop_wins_a_tie() {
+    /// Requests the stop on its first poll, is ready on its second.
+    struct StopThenReady(Option<StopSource>);
+    impl Future for StopThenReady {
+        type Output = &'static str;
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<&'static str> {
+            match self.0.take() {
+                Some(source) => {
+                    source.request_stop(); // wakes the task
+                    Poll::Pending
+                }
+                None => Poll::Ready("done"),
+            }
+        }
+    }
+    let source = StopSource::new();
+    let outcome = block_on(until_stopped_with(
+        source.token(),
+        StopThenReady(Some(source.clone())),
+    ));
+    assert_eq!(outcome, Err(Stopped));
+}
+
+#[test]
+fn until_stopped_with_an_unstoppable_token_just_runs_the_future() {
+    let outcome = block_on(until_stopped_with(StopToken::default(), async {
+        yields(2).await;
+        "ran"
+    }));
+    assert_eq!(outcome, Ok("ran"));
+}
+
+// ---- when_all ----
+
+#[test]
+fn when_all_returns_values_in_input_order() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    // The later children finish first.
+    let outcome = block_on(when_all((
+        succeed_after(1, 6, finished.clone()),
+        succeed_after(2, 3, finished.clone()),
+        succeed_after(3, 0, finished.clone()),
+    )));
+    assert_eq!(outcome, Ok((1, 2, 3)));
+    let outcome = block_on(when_all_iter(
+        (0..5).map(|id| succeed_after(id, 5 - id as usize, finished.clone())),
+    ));
+    assert_eq!(outcome, Ok(vec![0, 1, 2, 3, 4]));
+}
+
+#[test]
+fn when_all_mixes_value_types() {
+    let outcome = block_on(when_all((
+        async { Ok::<_, Error>("text") },
+        async { Ok(2u64) },
+        async { Ok(vec![3]) },
+    )));
+    assert_eq!(outcome, Ok(("text", 2u64, vec![3])));
+}
+
+#[test]
+fn when_all_returns_the_first_error_in_time_after_stopping_and_awaiting_the_others() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    // Child 2 fails first (in time), child 0 only after the stop, child 3 later
+    // still, ignoring the stop.
+    let outcome = block_on(when_all((
+        wait_for_stop(0, finished.clone()),
+        wait_for_stop(1, finished.clone()),
+        fail_after(2, 1, finished.clone()),
+        fail_after(3, 4, finished.clone()),
+    )));
+    assert_eq!(outcome, Err(Error::Failed(2)));
+    assert_eq!(finished.load(Ordering::SeqCst), 4); // all awaited
+}
+
+#[test]
+fn when_all_iter_returns_the_first_error_after_awaiting_every_child() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let children: Vec<BoxedChild> = vec![
+        Box::pin(wait_for_stop(0, finished.clone())),
+        Box::pin(fail_after(1, 2, finished.clone())),
+        Box::pin(succeed_after(2, 5, finished.clone())),
+        Box::pin(wait_for_stop(3, finished.clone())),
+    ];
+    assert_eq!(block_on(when_all_iter(children)), Err(Error::Failed(1)));
+    assert_eq!(finished.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn when_all_iter_of_nothing_is_ok_empty() {
+    let none: Vec<std::future::Ready<Result<u8, ()>>> = Vec::new();
+    assert_eq!(block_on(when_all_iter(none)), Ok(vec![]));
+}
+
+#[test]
+fn when_all_children_see_a_child_token_of_the_current_token() {
+    let parent = StopSource::new();
+    let parent_token = parent.token();
+    let observe = || {
+        let parent_token = parent_token.clone();
+        async move {
+            yields(1).await;
+            let token = current_token();
+            Ok::<_, ()>((token != parent_token && token.stop_possible(), token))
+        }
+    };
+    let ((a_is_child, a), (b_is_child, b)) = block_on(with_stop_token(
+        parent.token(),
+        when_all((observe(), observe())),
+    ))
+    .unwrap();
+    assert!(a_is_child && b_is_child);
+    assert_eq!(a, b); // one stop group
+                      // The group is gone with the combinator: no link to the parent is left.
+    assert!(!a.stop_possible());
+}
+
+#[test]
+fn when_all_a_stop_of_the_parent_reaches_every_child() {
+    let parent = StopSource::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let stopper = parent.clone();
+    let (outcome, ()) = block_on(with_stop_token(parent.token(), async {
+        join(
+            when_all((
+                wait_for_stop(0, finished.clone()),
+                wait_for_stop(1, finished.clone()),
+                wait_for_stop(2, finished.clone()),
+            )),
+            async move {
+                yields(2).await; // the children are waiting by now
+                stopper.request_stop();
+            },
+        )
+        .await
+    }));
+    assert_eq!(outcome, Err(Error::Stopped(0))); // all stopped; child 0 is polled first
+    assert_eq!(finished.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn when_all_a_child_failure_never_stops_the_parent() {
+    let parent = StopSource::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let outcome = block_on(with_stop_token(parent.token(), async {
+        let outcome = when_all((
+            fail_after(0, 0, finished.clone()),
+            wait_for_stop(1, finished.clone()),
+        ))
+        .await;
+        (outcome, current_token().stop_requested())
+    }));
+    assert_eq!(outcome, (Err(Error::Failed(0)), false));
+    assert!(!parent.stop_requested());
+}
+
+#[test]
+fn when_all_takes_eight_children() {
+    let ok = |n: u8| async move { Ok::<_, ()>(n) };
+    let all = (ok(1), ok(2), ok(3), ok(4), ok(5), ok(6), ok(7), ok(8)).when_all();
+    assert_eq!(block_on(all), Ok((1, 2, 3, 4, 5, 6, 7, 8)));
+}
+
+#[test]
+fn when_all_works_on_a_multi_thread_runtime_and_is_send() {
+    fn assert_send<T: Send>(value: T) -> T {
+        value
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let parent = StopSource::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let child = |id: u8, finished: Arc<AtomicUsize>| async move {
+        let token = current_token();
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+            assert_eq!(current_token(), token);
+        }
+        fail_after(id, 0, finished).await
+    };
+    let all = assert_send(when_all((
+        child(0, finished.clone()),
+        wait_for_stop(1, finished.clone()),
+    )));
+    let iter = assert_send(when_all_iter(vec![wait_for_stop(2, finished.clone())]));
+    let any = assert_send(when_any((
+        wait_for_stop(3, finished.clone()),
+        succeed_after(4, 2, finished.clone()),
+    )));
+    let outcome = runtime.block_on(async {
+        let all = tokio::spawn(with_stop_token(parent.token(), all));
+        let any = tokio::spawn(with_stop_token(parent.token(), any));
+        (all.await.unwrap(), any.await.unwrap())
+    });
+    assert_eq!(outcome, (Err(Error::Failed(0)), Ok(4)));
+    drop(iter);
+}
+
+// ---- when_any ----
+
+#[test]
+fn when_any_returns_the_first_success_after_stopping_and_awaiting_the_others() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let outcome = block_on(when_any((
+        wait_for_stop(0, finished.clone()),
+        fail_after(1, 0, finished.clone()),
+        succeed_after(2, 3, finished.clone()),
+        succeed_after(3, 1, finished.clone()), // the winner
+        succeed_after(4, 6, finished.clone()), // ignores the stop; its value is dropped
+    )));
+    assert_eq!(outcome, Ok(3));
+    assert_eq!(finished.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn when_any_returns_the_last_error_when_all_fail() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let outcome = block_on(when_any((
+        fail_after(0, 4, finished.clone()), // the last in time
+        fail_after(1, 0, finished.clone()),
+        fail_after(2, 2, finished.clone()),
+    )));
+    assert_eq!(outcome, Err(Error::Failed(0)));
+    let outcome = block_on(when_any_iter(
+        (0..3).map(|id| fail_after(id, 3 - id as usize, finished.clone())),
+    ));
+    assert_eq!(outcome, Err(Error::Failed(0)));
+}
+
+#[test]
+fn when_any_iter_stops_and_awaits_the_others() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let children = (0..6).map(|id| {
+        let finished = finished.clone();
+        async move {
+            if id == 4 {
+                yields(2).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                Ok(id)
+            } else {
+                wait_for_stop(id, finished).await
+            }
+        }
+    });
+    assert_eq!(block_on(when_any_iter(children)), Ok(4));
+    assert_eq!(finished.load(Ordering::SeqCst), 6);
+}
+
+#[test]
+fn when_any_a_stop_of_the_parent_reaches_every_child_and_never_goes_up() {
+    let parent = StopSource::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let stopper = parent.clone();
+    let (outcome, ()) = block_on(with_stop_token(parent.token(), async {
+        join(
+            (
+                wait_for_stop(0, finished.clone()),
+                wait_for_stop(1, finished.clone()),
+            )
+                .when_any(),
+            async move {
+                yields(1).await;
+                stopper.request_stop();
+            },
+        )
+        .await
+    }));
+    assert_eq!(outcome, Err(Error::Stopped(1))); // both stopped; the last error
+    assert_eq!(finished.load(Ordering::SeqCst), 2);
+
+    let lone = StopSource::new();
+    let won = block_on(with_stop_token(
+        lone.token(),
+        when_any((async { Ok::<_, ()>(1) }, async {
+            current_token().stopped().await;
+            Err(())
+        })),
+    ));
+    assert_eq!(won, Ok(1));
+    assert!(!lone.stop_requested()); // the winner's stop stays below
+}
+
+#[test]
+#[should_panic(expected = "when_any_iter")]
+fn when_any_iter_of_nothing_panics() {
+    let none: Vec<std::future::Ready<Result<u8, ()>>> = Vec::new();
+    drop(when_any_iter(none)); // panics here, before any poll
+}
+
+#[test]
+fn combinators_nest_and_a_failure_stops_only_its_own_subtree() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let left = async {
+        when_all((
+            fail_after(10, 1, finished.clone()),
+            wait_for_stop(11, finished.clone()),
+        ))
+        .await
+        .map(|_| (0, false))
+    };
+    let right = async {
+        yields(5).await; // the left subtree has failed by now
+        let stopped = current_token().stop_requested();
+        finished.fetch_add(1, Ordering::SeqCst);
+        Ok((20, stopped))
+    };
+    // when_any does not stop on a failure: the right child runs on unstopped.
+    let outcome = block_on(when_any((left, right)));
+    assert_eq!(outcome, Ok((20, false)));
+    assert_eq!(finished.load(Ordering::SeqCst), 3);
+}

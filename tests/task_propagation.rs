@@ -1,0 +1,256 @@
+//! The current token: `with_stop_token` / `current_token` across awaits,
+//! nesting, panics, threads and executors.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Waker};
+
+use futures::executor::block_on;
+use stoptoken::task::{current_token, with_stop_token};
+use stoptoken::{StopSource, StopToken};
+
+async fn level3() -> StopToken {
+    current_token()
+}
+
+async fn level2() -> StopToken {
+    std::future::ready(()).await;
+    level3().await
+}
+
+async fn level1() -> (StopToken, StopToken) {
+    let before = current_token();
+    let deep = level2().await;
+    (before, deep)
+}
+
+/// Yields once: the first poll returns `Pending` after waking its task.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+fn yield_once() -> YieldOnce {
+    YieldOnce(false)
+}
+
+#[test]
+fn current_token_is_disengaged_outside_any_with_stop_token() {
+    let token = current_token();
+    assert_eq!(token, StopToken::default());
+    assert!(!token.stop_possible());
+    assert!(!block_on(async { current_token() }).stop_possible());
+}
+
+#[test]
+fn every_await_depth_sees_the_token() {
+    let source = StopSource::new();
+    let (before, deep) = block_on(with_stop_token(source.token(), level1()));
+    assert_eq!(before, source.token());
+    assert_eq!(deep, source.token());
+    assert_eq!(current_token(), StopToken::default()); // restored after the poll
+}
+
+#[test]
+fn token_is_seen_after_the_task_was_suspended() {
+    let source = StopSource::new();
+    let seen = block_on(with_stop_token(source.token(), async {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            yield_once().await;
+            seen.push(current_token());
+        }
+        seen
+    }));
+    assert!(seen.iter().all(|token| *token == source.token()));
+}
+
+#[test]
+fn a_hand_written_future_sees_the_token_in_poll() {
+    struct Peek;
+    impl Future for Peek {
+        type Output = bool;
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<bool> {
+            Poll::Ready(current_token().stop_requested())
+        }
+    }
+    let source = StopSource::new();
+    source.request_stop();
+    assert!(block_on(with_stop_token(source.token(), Peek)));
+}
+
+#[test]
+fn nested_with_stop_token_shadows_and_restores() {
+    let outer = StopSource::new();
+    let inner = StopSource::new();
+    let (outer_token, inner_token) = (outer.token(), inner.token());
+    let log = block_on(with_stop_token(outer.token(), async move {
+        let mut log = vec![current_token() == outer_token];
+        let inner_seen = with_stop_token(inner_token.clone(), async {
+            yield_once().await;
+            current_token()
+        })
+        .await;
+        log.push(inner_seen == inner_token);
+        log.push(current_token() == outer_token);
+        log
+    }));
+    assert_eq!(log, [true, true, true]);
+}
+
+#[test]
+fn the_token_is_restored_when_a_poll_panics() {
+    let outer = StopSource::new();
+    let inner = StopSource::new();
+    let mut future = Box::pin(with_stop_token(outer.token(), async {
+        let panicking = with_stop_token(inner.token(), async { panic!("inside") });
+        let mut panicking = Box::pin(panicking);
+        let mut cx = Context::from_waker(Waker::noop());
+        let outcome = catch_unwind(AssertUnwindSafe(|| panicking.as_mut().poll(&mut cx)));
+        assert!(outcome.is_err());
+        current_token()
+    }));
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(seen) => assert_eq!(seen, outer.token()),
+        Poll::Pending => panic!("the future does not wait"),
+    }
+    assert_eq!(current_token(), StopToken::default());
+
+    // And a panic escaping the outermost poll leaves the thread clean.
+    let outcome =
+        catch_unwind(|| block_on(with_stop_token(outer.token(), async { panic!("out") })));
+    assert!(outcome.is_err());
+    assert_eq!(current_token(), StopToken::default());
+}
+
+#[test]
+fn the_token_follows_a_future_moved_to_another_thread() {
+    let source = StopSource::new();
+    let token = source.token();
+    let mut future = Box::pin(with_stop_token(source.token(), async {
+        let first = (std::thread::current().id(), current_token());
+        yield_once().await;
+        let second = (std::thread::current().id(), current_token());
+        (first, second)
+    }));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending()); // first poll, here
+    assert_eq!(current_token(), StopToken::default()); // nothing left behind
+
+    let ((first_thread, first), (second_thread, second)) = std::thread::spawn(move || {
+        let outcome = block_on(future); // finished on another thread
+        assert_eq!(current_token(), StopToken::default());
+        outcome
+    })
+    .join()
+    .unwrap();
+    assert_ne!(first_thread, second_thread);
+    assert_eq!(first, token);
+    assert_eq!(second, token);
+}
+
+#[test]
+fn the_token_follows_tasks_across_a_multi_thread_tokio_runtime() {
+    const TASKS: usize = 16;
+    const YIELDS: usize = 50;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
+    let sources: Vec<StopSource> = (0..TASKS).map(|_| StopSource::new()).collect();
+    let start = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let handles: Vec<_> = sources
+        .iter()
+        .map(|source| {
+            let expected = source.token();
+            let start = start.clone();
+            runtime.spawn(with_stop_token(source.token(), async move {
+                start.wait().await; // all tasks alive at once, spread on the workers
+                let mut threads = std::collections::HashSet::new();
+                for _ in 0..YIELDS {
+                    tokio::task::yield_now().await;
+                    assert_eq!(current_token(), expected);
+                    // Work spawned from here goes to any worker; the token is
+                    // passed explicitly, and comes back unchanged.
+                    let inner = expected.clone();
+                    let echoed = tokio::spawn(with_stop_token(inner, async { current_token() }))
+                        .await
+                        .unwrap();
+                    assert_eq!(echoed, expected);
+                    assert_eq!(current_token(), expected);
+                    threads.insert(std::thread::current().id());
+                }
+                threads.len()
+            }))
+        })
+        .collect();
+    runtime.block_on(async {
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_plain_tokio_spawn_does_not_inherit_the_token() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let source = StopSource::new();
+    let seen = runtime.block_on(with_stop_token(source.token(), async {
+        tokio::spawn(async { current_token() }).await.unwrap()
+    }));
+    assert_eq!(seen, StopToken::default());
+}
+
+#[test]
+#[cfg(not(loom))]
+fn propagation_works_under_smol() {
+    let source = StopSource::new();
+    let token = source.token();
+    let executor = smol::Executor::new();
+    let seen = smol::block_on(executor.run(async {
+        let task = executor.spawn(with_stop_token(token.clone(), async {
+            smol::future::yield_now().await;
+            level1().await
+        }));
+        task.await
+    }));
+    assert_eq!(seen, (source.token(), source.token()));
+}
+
+#[test]
+fn the_token_stays_per_thread_when_threads_poll_at_once() {
+    let barrier = Arc::new(Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let source = StopSource::new();
+                let token = source.token();
+                block_on(with_stop_token(source.token(), async move {
+                    for _ in 0..100 {
+                        barrier.wait();
+                        assert_eq!(current_token(), token);
+                        yield_once().await;
+                    }
+                }));
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}

@@ -1,0 +1,190 @@
+//! The tokio integration: `spawn`, `run_async`, `StopHandle`, and `sleep` on
+//! tokio's (paused, virtual) clock. Synchronised with channels and `Notify`,
+//! never by sleeping in real time.
+#![cfg(feature = "tokio")]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use stoptoken::task::{current_token, run_async, sleep, spawn, when_all, with_stop_token};
+use stoptoken::{StopSource, Stopped};
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn spawn_gives_the_task_a_child_of_the_current_token() {
+    let parent = StopSource::new();
+    multi_thread().block_on(with_stop_token(parent.token(), async {
+        let handle = spawn(async { current_token() });
+        let task_token = handle.stop_token();
+        let seen = handle.await.unwrap();
+        assert_eq!(seen, task_token);
+        assert_ne!(seen, current_token());
+    }));
+}
+
+#[test]
+fn a_stop_of_the_parent_reaches_a_spawned_task() {
+    let parent = StopSource::new();
+    let outcome = multi_thread().block_on(with_stop_token(parent.token(), async {
+        let waiting = Arc::new(Notify::new());
+        let ready = waiting.clone();
+        let handle = spawn(async move {
+            let stopped = current_token().into_stopped();
+            ready.notify_one();
+            stopped.await;
+            "stopped by the parent"
+        });
+        waiting.notified().await;
+        parent.request_stop();
+        handle.await.unwrap()
+    }));
+    assert_eq!(outcome, "stopped by the parent");
+}
+
+#[test]
+fn request_stop_on_the_handle_stops_the_task_alone() {
+    let parent = StopSource::new();
+    multi_thread().block_on(with_stop_token(parent.token(), async {
+        let handle = spawn(async {
+            tokio::task::yield_now().await;
+            sleep(HOUR).await
+        });
+        assert!(handle.request_stop());
+        assert!(!handle.request_stop());
+        assert_eq!(handle.await.unwrap(), Err(Stopped));
+        assert!(!current_token().stop_requested());
+    }));
+    assert!(!parent.stop_requested());
+}
+
+#[test]
+fn a_dropped_handle_detaches_and_the_task_stays_linked_to_its_parent() {
+    let parent = StopSource::new();
+    let outcome = multi_thread().block_on(with_stop_token(parent.token(), async {
+        let (done_tx, done_rx) = oneshot::channel();
+        let handle = spawn(async move {
+            current_token().stopped().await;
+            let _ = done_tx.send("stopped after detach");
+        });
+        let token = handle.stop_token();
+        drop(handle); // detaches; does not stop
+        assert!(!token.stop_requested());
+        parent.request_stop();
+        done_rx.await.unwrap()
+    }));
+    assert_eq!(outcome, "stopped after detach");
+}
+
+#[test]
+fn stop_on_drop_requests_the_stop_when_the_handle_is_dropped() {
+    let outcome = multi_thread().block_on(async {
+        let (done_tx, done_rx) = oneshot::channel();
+        let handle = spawn(async move {
+            let outcome = sleep(HOUR).await;
+            let _ = done_tx.send(outcome);
+        })
+        .stop_on_drop();
+        drop(handle);
+        done_rx.await.unwrap()
+    });
+    assert_eq!(outcome, Err(Stopped));
+}
+
+#[test]
+fn run_async_launches_from_outside_the_runtime_with_the_given_token() {
+    let runtime = multi_thread();
+    let shutdown = StopSource::new();
+    let started = Arc::new(Notify::new());
+    let ready = started.clone();
+    let handle = run_async(runtime.handle(), &shutdown.token(), async move {
+        ready.notify_one();
+        sleep(HOUR).await
+    });
+    runtime.block_on(started.notified());
+    shutdown.request_stop();
+    assert_eq!(runtime.block_on(handle).unwrap(), Err(Stopped));
+}
+
+#[test]
+fn an_aborted_task_gives_a_cancelled_join_error() {
+    multi_thread().block_on(async {
+        let handle = spawn(std::future::pending::<()>());
+        handle.abort();
+        assert!(handle.await.unwrap_err().is_cancelled());
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn sleep_completes_after_its_duration_without_a_stop() {
+    let start = Instant::now();
+    assert_eq!(sleep(Duration::from_secs(5)).await, Ok(()));
+    assert!(start.elapsed() >= Duration::from_secs(5));
+    let source = StopSource::new();
+    assert_eq!(
+        with_stop_token(source.token(), sleep(Duration::from_secs(1))).await,
+        Ok(())
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn sleep_wakes_early_on_a_stop() {
+    let source = StopSource::new();
+    let stopper = source.clone();
+    let start = Instant::now();
+    let outcome = with_stop_token(source.token(), async move {
+        // Runs as soon as the sleeper waits; the paused clock only moves when
+        // every task is idle, so the hour cannot pass first.
+        tokio::spawn(async move { stopper.request_stop() });
+        sleep(HOUR).await
+    })
+    .await;
+    assert_eq!(outcome, Err(Stopped));
+    assert!(start.elapsed() < HOUR);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sleep_returns_at_once_when_already_stopped() {
+    let source = StopSource::new();
+    source.request_stop();
+    let start = Instant::now();
+    assert_eq!(
+        with_stop_token(source.token(), sleep(HOUR)).await,
+        Err(Stopped)
+    );
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_all_stops_sleeping_siblings_on_a_failure() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let sleeper = |finished: Arc<AtomicUsize>| async move {
+        let outcome = sleep(HOUR).await;
+        finished.fetch_add(1, Ordering::SeqCst);
+        outcome.map_err(|Stopped| "stopped")
+    };
+    let start = Instant::now();
+    let outcome = when_all((
+        sleeper(finished.clone()),
+        async {
+            sleep(Duration::from_secs(1)).await.map_err(|_| "stopped")?;
+            Err::<(), _>("failed")
+        },
+        sleeper(finished.clone()),
+    ))
+    .await;
+    assert_eq!(outcome, Err("failed"));
+    assert_eq!(finished.load(Ordering::SeqCst), 2);
+    assert!(start.elapsed() < HOUR);
+}
