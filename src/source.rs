@@ -73,6 +73,14 @@ impl StopSource {
     /// that are gone leave nothing behind in the parent. A disengaged parent, or
     /// one that can no longer be stopped, gives an unlinked child.
     ///
+    /// Dropping the child's last source removes that link like dropping a
+    /// [`StopCallback`](crate::StopCallback): if the parent's stop is running
+    /// the link on another thread right now (which runs the child's callbacks),
+    /// the drop waits for it, so do not drop the last child source while holding
+    /// a lock that one of the child's callbacks takes. Once that drop has begun,
+    /// the parent's stop no longer stops the child: `stop_possible()` of the
+    /// child's tokens, once `false`, stays `false`.
+    ///
     /// # Examples
     ///
     /// ```

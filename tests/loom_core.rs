@@ -4,6 +4,7 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_core`
 #![cfg(loom)]
 
+use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -218,5 +219,115 @@ fn child_of_vs_parent_stop_vs_child_drop() {
         assert_eq!(ran == 1, child_token.stop_requested());
         drop(callback);
         drop(parent);
+    });
+}
+
+/// Once a token saw `stop_possible() == false` (the child's last source gone
+/// without a stop), no stop may ever be seen and no callback may run, even if
+/// the parent's link callback was already running when the source went.
+#[test]
+fn child_drop_then_parent_stop_keeps_stop_possible_monotonic() {
+    model(|| {
+        let parent = StopSource::new();
+        let child = StopSource::child_of(&parent.token());
+        let token = child.token();
+        let count = Arc::new(AtomicUsize::new(0));
+        let _callback = StopCallback::new(&token, counting(&count));
+        let observed = token.clone();
+        let observer = thread::spawn(move || !observed.stop_possible());
+        let dropper = thread::spawn(move || drop(child));
+        parent.request_stop();
+        let saw_impossible = observer.join().unwrap();
+        dropper.join().unwrap();
+        if saw_impossible {
+            assert!(!token.stop_requested(), "stop_possible went false -> true");
+            assert_eq!(
+                count.load(Ordering::SeqCst),
+                0,
+                "ran after the last source went"
+            );
+        }
+    });
+}
+
+/// Plain (non-atomic) data, so loom checks that every access is ordered by
+/// the protocol's happens-before edges.
+struct Data(UnsafeCell<usize>);
+
+// SAFETY: only used in the models below, where loom reports any unordered
+// access to the cell as a data race.
+unsafe impl Sync for Data {}
+
+impl Data {
+    fn new() -> Arc<Self> {
+        Arc::new(Data(UnsafeCell::new(0)))
+    }
+    fn set(&self) {
+        // SAFETY: loom checks this access against every other one.
+        self.0.with_mut(|p| unsafe { *p = 1 });
+    }
+    fn get(&self) -> usize {
+        // SAFETY: as in `set`.
+        self.0.with(|p| unsafe { *p })
+    }
+}
+
+/// Everything the requester did before `request_stop` happens-before a call
+/// that sees `stop_requested() == true`.
+#[test]
+fn stop_requested_publishes_the_requesters_writes() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let data = Data::new();
+        let d = data.clone();
+        let observer = thread::spawn(move || {
+            if token.stop_requested() {
+                assert_eq!(d.get(), 1);
+            }
+        });
+        data.set();
+        source.request_stop();
+        observer.join().unwrap();
+    });
+}
+
+/// A callback registered concurrently with the stop sees the requester's
+/// writes, whether it runs inline or on the requester.
+#[test]
+fn callback_sees_the_requesters_writes() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let data = Data::new();
+        let d = data.clone();
+        let registrant = thread::spawn(move || {
+            drop(StopCallback::new(&token, move || assert_eq!(d.get(), 1)));
+        });
+        data.set();
+        source.request_stop();
+        registrant.join().unwrap();
+    });
+}
+
+/// Everything a callback did happens-before a `drop` that waited for it.
+#[test]
+fn waited_drop_sees_the_callbacks_writes() {
+    model(|| {
+        let source = StopSource::new();
+        let data = Data::new();
+        let started = Arc::new(AtomicUsize::new(0));
+        let (d, s) = (data.clone(), started.clone());
+        let callback = StopCallback::new(&source.token(), move || {
+            s.store(1, Ordering::Relaxed);
+            d.set();
+        });
+        let requester = thread::spawn(move || source.request_stop());
+        while started.load(Ordering::Relaxed) == 0 {
+            thread::yield_now();
+        }
+        drop(callback);
+        assert_eq!(data.get(), 1);
+        requester.join().unwrap();
     });
 }

@@ -151,8 +151,9 @@ impl StopState {
     /// Counts one source less; `true` if it was the last one.
     #[inline]
     pub(crate) fn remove_source(&self) -> bool {
-        // AcqRel: the last source's teardown (of a child link) happens after
-        // every other source's last use, as in `Arc`'s drop. Pairs with itself.
+        // AcqRel: orders the last source's teardown of a child link after the
+        // other sources' decrements, as in `Arc`'s drop (pairs with itself).
+        // Nothing else is published: Relaxed would do for the count alone.
         let old = self.flags.fetch_sub(SOURCE, Ordering::AcqRel);
         old & !STOP == SOURCE
     }
@@ -170,6 +171,33 @@ impl StopState {
         // (the lock orders them too; this is belt and braces for `flags`).
         if self.flags.fetch_or(STOP, Ordering::AcqRel) & STOP != 0 {
             return false;
+        }
+        self.run_callbacks();
+        true
+    }
+
+    /// Like [`StopState::request_stop`], but only while a stop is still
+    /// possible: a state whose sources are all gone without a stop stays
+    /// unstopped for ever (`stop_possible()` never turns back to `true`). Used by
+    /// the link of a `child_of` source, which may still run while the child's
+    /// last source is being dropped.
+    pub(crate) fn request_stop_if_possible(&self) -> bool {
+        // Acquire on failure: only to re-read the word; nothing is published.
+        let mut flags = self.flags.load(Ordering::Acquire);
+        loop {
+            if flags & STOP != 0 || flags == 0 {
+                return false;
+            }
+            // AcqRel: as the `fetch_or` in `request_stop`.
+            match self.flags.compare_exchange_weak(
+                flags,
+                flags | STOP,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(current) => flags = current,
+            }
         }
         self.run_callbacks();
         true
@@ -212,7 +240,10 @@ impl StopState {
             // creation) and the node is valid, as above.
             let result = catch_unwind(AssertUnwindSafe(|| unsafe { run(node) }));
             if let Err(payload) = result {
-                first_panic.get_or_insert(payload);
+                match first_panic {
+                    None => first_panic = Some(payload),
+                    Some(_) => drop_payload(payload),
+                }
             }
             finished = Some(node);
         }
@@ -364,6 +395,14 @@ impl StopState {
             }
             spin_wait(&mut spins);
         }
+    }
+}
+
+/// Drops a panic payload that will not be resumed; a payload whose own `drop`
+/// panics is leaked instead, so the requester still finishes the list.
+fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
+    if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+        core::mem::forget(nested);
     }
 }
 

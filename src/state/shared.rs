@@ -82,7 +82,7 @@ impl Shared {
         let child = Arc::new(Shared::new());
         let target = child.clone();
         let mut link = Box::pin(PinnedCallback::new(parent.clone(), move || {
-            target.state.request_stop();
+            target.state.request_stop_if_possible();
         }));
         link.as_mut().register();
         // SAFETY: `child` was made above and has not been handed out, so no other

@@ -499,3 +499,81 @@ mod future {
         assert!(orphaned.as_mut().poll(&mut cx).is_pending());
     }
 }
+
+/// A payload whose own `drop` panics (a second panic, so it is dropped by the
+/// requester) must not make the requester abandon the list.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the payload's drop panics");
+    }
+}
+
+#[test]
+fn leak_panicking_payload_drop_loses_no_callback_and_leaves_no_running_node() {
+    let source = StopSource::new();
+    let (count, make) = counter();
+    // Newest first: the counter runs last, after both panics.
+    let last = StopCallback::new(&source.token(), make());
+    let bomb = StopCallback::new(&source.token(), || std::panic::panic_any(Bomb));
+    let first = StopCallback::new(&source.token(), || panic!("first"));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.request_stop()));
+    assert_eq!(result.unwrap_err().downcast_ref::<&str>(), Some(&"first"));
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // Had a node been left `Running`, this drop on another thread would wait
+    // for ever.
+    thread::spawn(move || drop((first, bomb, last)))
+        .join()
+        .unwrap();
+}
+
+mod reentrant_waker {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, RawWaker, RawWakerVTable, Waker};
+
+    use crate::{StopCallback, StopSource, StopToken};
+
+    /// A waker whose `clone` and `drop` register and drop a stop callback on
+    /// the very token the future waits on.
+    struct Reentrant {
+        token: StopToken,
+    }
+
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, drop_waker);
+
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: `data` points to the test's `Reentrant`, which outlives every
+        // waker made from it (all are dropped before the test returns).
+        let reentrant = unsafe { &*(data as *const Reentrant) };
+        drop(StopCallback::new(&reentrant.token, || {}));
+        RawWaker::new(data, &VTABLE)
+    }
+
+    unsafe fn noop(_: *const ()) {}
+
+    unsafe fn drop_waker(data: *const ()) {
+        // SAFETY: as in `clone`.
+        let reentrant = unsafe { &*(data as *const Reentrant) };
+        drop(StopCallback::new(&reentrant.token, || {}));
+    }
+
+    #[test]
+    fn waker_clone_and_drop_may_use_the_same_state_during_poll() {
+        let source = StopSource::new();
+        let reentrant = Reentrant {
+            token: source.token(),
+        };
+        let raw = RawWaker::new(&reentrant as *const Reentrant as *const (), &VTABLE);
+        // SAFETY: the vtable's functions uphold the `RawWaker` contract (they
+        // only read the `Reentrant`, which outlives the waker).
+        let waker = unsafe { Waker::from_raw(raw) };
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(source.token().into_stopped());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        assert!(future.as_mut().poll(&mut cx).is_pending()); // same waker again
+        source.request_stop();
+        assert!(future.as_mut().poll(&mut cx).is_ready());
+    }
+}

@@ -114,13 +114,18 @@ impl<T: StateRef> Future for StopFuture<T> {
         }
         let node = NonNull::from(&*this).cast::<Node>();
         let waker = &this.waker;
+        // Cloned here and dropped (the new one if unused, or the one it
+        // replaces) when `poll` returns: a waker's `clone` and `drop` are user
+        // code and must not run under the state's lock.
+        let mut spare = Some(cx.waker().clone());
         let store_waker = || {
             // SAFETY: `register_with` runs this under the lock while the node is
             // `Idle` or `Linked`, when the requester does not read the cell.
-            waker.with_mut(|slot| unsafe {
-                match &mut *slot {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
+            waker.with_mut(|slot| {
+                let slot = unsafe { &mut *slot };
+                let same = matches!((&*slot, &spare), (Some(old), Some(new)) if old.will_wake(new));
+                if !same {
+                    core::mem::swap(slot, &mut spare);
                 }
             })
         };
