@@ -52,6 +52,8 @@
 mod callback;
 mod inplace;
 mod never;
+#[cfg(feature = "signal")]
+pub mod signal;
 mod source;
 mod state;
 mod stoppable;
