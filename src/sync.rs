@@ -5,6 +5,9 @@
 //! `RUSTFLAGS="--cfg loom"`, it re-exports loom's instead, so the model tests in
 //! `tests/loom_*.rs` explore every interleaving of the real code. Nothing else in the
 //! crate imports `std::sync::atomic` or `std::thread` parking directly.
+//!
+//! loom has no timed park: under loom, `park_timeout` is an untimed `park` (a
+//! timeout that never fires), so a model of a timed wait must end by an unpark.
 
 #[cfg(loom)]
 pub(crate) use loom::{
@@ -16,13 +19,20 @@ pub(crate) use loom::{
     thread::{current, park, Thread},
 };
 
+/// loom models no clock: a timed park is modelled as an untimed one, which
+/// `unpark` (or a spurious wake-up, which loom does not produce) ends.
+#[cfg(loom)]
+pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+    loom::thread::park();
+}
+
 #[cfg(not(loom))]
 pub(crate) use std::{
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Condvar, Mutex, MutexGuard,
     },
-    thread::{current, park, Thread},
+    thread::{current, park, park_timeout, Thread},
 };
 
 /// `std::cell::UnsafeCell` behind the access API of `loom::cell::UnsafeCell`.

@@ -1,6 +1,6 @@
-//! The C++ `std::jthread` behaviours, restated for `JThread` and `thread::scope`.
+//! The C++ `std::jthread` behaviours, restated for `JThread` (and its `Builder`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 
 use stoptoken::{JThread, StopCallback};
@@ -133,57 +133,57 @@ fn drop_resumes_the_panic_of_an_unjoined_thread() {
 }
 
 #[test]
-fn scope_stops_and_joins_every_thread_and_threads_may_borrow() {
-    let counted = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
-    let started = Barrier::new(4);
-    stoptoken::thread::scope(|s| {
-        for _ in 0..3 {
-            s.spawn(|token| {
-                started.wait();
-                while !token.stop_requested() {
-                    counted.fetch_add(1, Ordering::Relaxed);
-                    std::thread::yield_now();
-                }
-                finished.fetch_add(1, Ordering::SeqCst);
-            });
+fn drop_while_unwinding_reports_the_threads_panic_instead_of_aborting() {
+    // A second panic out of `drop` would abort the whole test binary.
+    let result = std::panic::catch_unwind(|| {
+        let _thread = JThread::spawn(|token| {
+            until_stopped(token);
+            panic!("thread boom");
+        });
+        panic!("outer boom");
+    });
+    let payload = result.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"outer boom"));
+}
+
+#[test]
+fn drop_joins_even_when_a_stop_callback_panics_and_resumes_that_panic() {
+    let finished = Arc::new(AtomicBool::new(false));
+    let f = finished.clone();
+    let thread = JThread::spawn(move |token| {
+        until_stopped(token);
+        // Some work after the stop, so that a drop that skipped the join would
+        // return before this flag is set.
+        for _ in 0..1000 {
+            std::thread::yield_now();
         }
-        started.wait();
-        assert!(!s.stop_token().stop_requested());
+        f.store(true, Ordering::SeqCst);
     });
-    assert_eq!(finished.load(Ordering::SeqCst), 3);
+    let _callback = StopCallback::new(&thread.stop_token(), || panic!("callback boom"));
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(thread))).unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"callback boom"));
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "drop returned before the join"
+    );
 }
 
 #[test]
-fn scope_request_stop_and_nested_spawn() {
-    let result = stoptoken::thread::scope(|s| {
-        let nested = s.clone();
-        let outer = s.spawn(move |_| nested.spawn(until_stopped));
-        let inner = outer.join().unwrap();
-        assert!(s.request_stop());
-        inner.join().unwrap()
-    });
-    assert_eq!(result, "stopped");
+fn spawn_and_builder_give_each_thread_its_own_source() {
+    let a = JThread::spawn(until_stopped);
+    let b = JThread::builder().spawn(until_stopped).unwrap();
+    assert_ne!(a.stop_token(), b.stop_token());
+    assert!(a.request_stop());
+    assert_eq!(a.join().unwrap(), "stopped");
+    assert!(!b.stop_token().stop_requested());
+    drop(b);
 }
 
 #[test]
-fn scope_propagates_a_thread_panic_after_stopping_the_others() {
-    let result = std::panic::catch_unwind(|| {
-        stoptoken::thread::scope(|s| {
-            s.spawn(until_stopped);
-            s.spawn(|_| panic!("scoped boom"));
-        })
-    });
-    assert!(result.is_err());
-}
-
-#[test]
-fn scope_stops_its_threads_when_the_body_panics() {
-    let result = std::panic::catch_unwind(|| {
-        stoptoken::thread::scope(|s| {
-            s.spawn(until_stopped);
-            panic!("body boom");
-        })
-    });
-    assert!(result.is_err());
+fn debug_shows_the_stop_state() {
+    let thread = JThread::spawn(until_stopped);
+    assert!(format!("{thread:?}").contains("stop_requested: false"));
+    thread.request_stop();
+    assert!(format!("{thread:?}").contains("stop_requested: true"));
 }

@@ -1,17 +1,23 @@
-//! loom model of the condvar wait that wakes on a stop: a stop racing the
-//! predicate check and the wait is never missed (a missed one deadlocks, which
-//! loom reports). `sleep` uses `park_timeout`, which loom does not model; its
-//! wake-up is the same stop-callback-unparks-the-thread protocol that
-//! `tests/loom_future.rs` and `tests/loom_core.rs` cover.
+//! loom models of the blocking waits that wake on a stop: a stop racing the
+//! condvar wait's predicate check and wait, or `sleep`'s registration and park,
+//! is never missed (a missed one deadlocks, which loom reports).
+//!
+//! loom has no clock: under loom, `sleep`'s timed park is an untimed park and
+//! `Condvar::wait_timeout` never times out, so these models cover the stop
+//! races only; the timeouts are tested with real time in `tests/wait.rs`.
 //!
 //! Run with:
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_wait`
 #![cfg(loom)]
 
+use std::time::Duration;
+
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
-use stoptoken::thread::wait_until;
-use stoptoken::StopSource;
+use stoptoken::thread::{wait_timeout_until, wait_until};
+use stoptoken::{sleep, StopSource, Stopped};
+
+const HOUR: Duration = Duration::from_secs(3600);
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
@@ -55,5 +61,48 @@ fn notify_and_stop_race() {
         pair.1.notify_all();
         source.request_stop();
         waiter.join().unwrap();
+    });
+}
+
+/// The timed form with a timeout that never comes: only the stop ends it.
+#[test]
+fn stop_racing_the_timed_condvar_wait_is_never_missed() {
+    model(|| {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let source = StopSource::new();
+        let (p, token) = (pair.clone(), source.token());
+        let waiter = thread::spawn(move || {
+            let (mutex, condvar) = &*p;
+            let (_guard, ready) =
+                wait_timeout_until(mutex, condvar, &token, HOUR, |ready| *ready).unwrap();
+            ready
+        });
+        source.request_stop();
+        assert!(!waiter.join().unwrap());
+    });
+}
+
+/// A stop racing `sleep` (before its check, between its registration and its
+/// park, or while it is parked) always wakes it with `Err(Stopped)`.
+#[test]
+fn stop_racing_sleep_is_never_missed() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let sleeper = thread::spawn(move || sleep(HOUR, &token));
+        source.request_stop();
+        assert_eq!(sleeper.join().unwrap(), Err(Stopped));
+    });
+}
+
+/// The same with a duration too long for a deadline (the untimed park path).
+#[test]
+fn stop_racing_an_endless_sleep_is_never_missed() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let sleeper = thread::spawn(move || sleep(Duration::MAX, &token));
+        source.request_stop();
+        assert_eq!(sleeper.join().unwrap(), Err(Stopped));
     });
 }

@@ -1,7 +1,7 @@
 //! Blocking waits that wake on a stop: `sleep` and the condvar waits.
 
 use std::sync::{mpsc, Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use stoptoken::thread::{wait_timeout_until, wait_until};
 use stoptoken::{sleep, JThread, StopCallback, StopSource, Stopped};
@@ -46,7 +46,7 @@ fn sleep_of_a_stopped_token_returns_at_once() {
 #[test]
 fn sleep_without_stop_lasts_the_duration() {
     let source = StopSource::new();
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     assert_eq!(sleep(Duration::from_millis(20), &source.token()), Ok(()));
     assert!(start.elapsed() >= Duration::from_millis(20));
     // A token that can never be stopped sleeps the full duration too.
@@ -90,8 +90,8 @@ fn condvar_wait_returns_false_when_stopped() {
     let queue = shared();
     let source = StopSource::new();
     let (q, token) = (queue.clone(), source.token());
-    // Request the stop from a callback of a second registration, after the
-    // consumer has evaluated its predicate once (it sends on the channel).
+    // Request the stop once the consumer has evaluated its predicate (it sends
+    // on the channel): the stop comes before or during the wait, never after.
     let (checked_tx, checked_rx) = mpsc::channel();
     let consumer = std::thread::spawn(move || {
         let (mutex, condvar) = &*q;
@@ -174,4 +174,97 @@ fn a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait() {
     assert!(!ready);
     // `request_stop` returned, so the other callback ran too.
     assert_eq!(*pair.0.lock().unwrap(), vec![9]);
+}
+
+#[test]
+fn sleep_is_not_shortened_by_spurious_wake_ups() {
+    const NAP: Duration = Duration::from_millis(30);
+    let source = StopSource::new();
+    let token = source.token();
+    let sleeper = std::thread::spawn(move || {
+        let start = Instant::now();
+        let result = sleep(NAP, &token);
+        (result, start.elapsed())
+    });
+    // Unpark the sleeper again and again, as a spurious wake-up would.
+    while !sleeper.is_finished() {
+        sleeper.thread().unpark();
+        std::thread::yield_now();
+    }
+    let (result, slept) = sleeper.join().unwrap();
+    assert_eq!(result, Ok(()));
+    assert!(slept >= NAP, "woke after {slept:?}");
+}
+
+#[test]
+fn condvar_wait_keeps_waiting_through_notifications_while_the_predicate_is_false() {
+    let queue = shared();
+    let source = StopSource::new();
+    let (q, token) = (queue.clone(), source.token());
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*q;
+        let (guard, ready) = wait_until(mutex, condvar, &token, |items| {
+            checked_tx.send(()).unwrap();
+            !items.is_empty()
+        })
+        .unwrap();
+        (guard.clone(), ready)
+    });
+    // The predicate runs with the lock held, so after each check the lock is
+    // free again only once the consumer waits (or has returned): notify without
+    // changing anything a few times, then for real.
+    for round in 0..5 {
+        checked_rx
+            .recv()
+            .expect("the wait returned on a notification alone");
+        let mut items = queue.0.lock().unwrap();
+        if round == 4 {
+            items.push(5);
+        }
+        queue.1.notify_all();
+    }
+    assert_eq!(consumer.join().unwrap(), (vec![5], true));
+}
+
+#[test]
+fn condvar_timed_wait_returns_false_when_stopped_during_a_long_wait() {
+    let queue = shared();
+    let source = StopSource::new();
+    let (q, token) = (queue.clone(), source.token());
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*q;
+        let (_guard, ready) = wait_timeout_until(mutex, condvar, &token, HOUR, |items| {
+            let _ = checked_tx.send(());
+            !items.is_empty()
+        })
+        .unwrap();
+        ready
+    });
+    checked_rx.recv().unwrap();
+    source.request_stop();
+    // A missed stop would keep the consumer waiting for an hour.
+    assert!(!consumer.join().unwrap());
+}
+
+#[test]
+fn condvar_wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate() {
+    let queue = shared();
+    let q = queue.clone();
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*q;
+        let token = stoptoken::StopToken::default();
+        let (guard, ready) = wait_until(mutex, condvar, &token, |items| {
+            let _ = checked_tx.send(());
+            !items.is_empty()
+        })
+        .unwrap();
+        (guard.clone(), ready)
+    });
+    checked_rx.recv().unwrap();
+    queue.0.lock().unwrap().push(3);
+    queue.1.notify_all();
+    assert_eq!(consumer.join().unwrap(), (vec![3], true));
 }

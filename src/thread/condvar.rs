@@ -90,7 +90,6 @@ where
 ///         .unwrap();
 /// assert!(!ready); // timed out
 /// ```
-#[cfg(not(loom))]
 pub fn wait_timeout_until<'a, T, P>(
     mutex: &'a Mutex<T>,
     condvar: &Condvar,

@@ -1,7 +1,8 @@
 //! `JThread`: a thread that is asked to stop and joined when dropped.
 
+use std::any::Any;
 use std::fmt;
-use std::panic::resume_unwind;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::thread::{JoinHandle, Thread};
 
 use super::Builder;
@@ -19,7 +20,10 @@ use crate::{StopSource, StopToken};
 /// `join` returns a panic as `Err`, like `std`. A panic of a thread that is
 /// dropped unjoined is not lost: `drop` resumes it on the dropping thread (as
 /// `std::thread::scope` does), or, if that thread is already unwinding, prints
-/// it to standard error instead of aborting the process.
+/// it to standard error instead of aborting the process. A stop callback that
+/// panics inside the `request_stop` of `drop` does not keep the thread from
+/// being joined; its panic is then the one resumed (or printed), and a panic of
+/// the thread as well goes to standard error.
 ///
 /// # Examples
 ///
@@ -208,17 +212,46 @@ impl<T> Drop for JThread<T> {
         let Some(handle) = self.handle.take() else {
             return;
         };
-        self.source.request_stop();
-        if let Err(payload) = handle.join() {
-            if std::thread::panicking() {
-                eprintln!(
-                    "stoptoken::JThread: a dropped thread panicked while this thread was unwinding"
-                );
-            } else {
-                resume_unwind(payload);
-            }
+        // A stop callback may panic inside `request_stop`; the thread is joined
+        // anyway (the stop flag is set before any callback runs, so it sees it),
+        // and the callback's panic, which came first, wins over the thread's.
+        let stopped = catch_unwind(AssertUnwindSafe(|| self.source.request_stop()));
+        let name = handle.thread().name().map(str::to_owned);
+        let joined = handle.join();
+        let (payload, lost) = match (stopped, joined) {
+            (Ok(_), Ok(_)) => return,
+            (Err(callback), Ok(_)) => (callback, None),
+            (Ok(_), Err(thread)) => (thread, None),
+            (Err(callback), Err(thread)) => (callback, Some(thread)),
+        };
+        if let Some(thread) = lost {
+            report(name.as_deref(), "the thread panicked", &*thread);
+        }
+        if std::thread::panicking() {
+            // A second panic while unwinding would abort the process.
+            report(
+                name.as_deref(),
+                "a panic could not be resumed while unwinding",
+                &*payload,
+            );
+        } else {
+            resume_unwind(payload);
         }
     }
+}
+
+/// Tells standard error about a panic that `drop` cannot resume.
+#[cold]
+fn report(name: Option<&str>, what: &str, payload: &(dyn Any + Send)) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
+    eprintln!(
+        "stoptoken::JThread {}: {what}: {message}",
+        name.unwrap_or("<unnamed>")
+    );
 }
 
 impl<T> fmt::Debug for JThread<T> {

@@ -17,9 +17,7 @@ mod scope;
 mod sleep;
 
 pub use builder::Builder;
-#[cfg(not(loom))]
-pub use condvar::wait_timeout_until;
-pub use condvar::wait_until;
+pub use condvar::{wait_timeout_until, wait_until};
 pub use jthread::JThread;
 pub use scope::{scope, Scope};
 pub use sleep::sleep;

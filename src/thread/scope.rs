@@ -1,5 +1,6 @@
 //! `scope`: scoped threads that get a stop token and are stopped at the end.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread::ScopedJoinHandle;
 
 use crate::{StopSource, StopToken};
@@ -8,8 +9,16 @@ use crate::{StopSource, StopToken};
 /// gets a [`StopToken`], and when `f` returns (or unwinds) the scope's one stop
 /// source is asked to stop before all threads are joined.
 ///
+/// One [`StopSource`] serves the whole scope: every thread gets a token of it,
+/// so [`Scope::request_stop`] and the end of the scope stop them all at once.
+/// To stop one thread alone, move into it a token of its own
+/// `StopSource::child_of(&s.stop_token())` (which the scope's stop still
+/// reaches) and use that instead of the token it is given.
+///
 /// The threads may borrow from the enclosing frame. A panic of a thread that was
-/// not joined through its handle propagates when the scope ends, as in `std`.
+/// not joined through its handle propagates when the scope ends, as in `std`; a
+/// panic of `f`, or of a stop callback run by the final stop request, also
+/// propagates after every thread is joined.
 ///
 /// # Examples
 ///
@@ -122,6 +131,15 @@ struct StopOnDrop<'a>(&'a StopSource);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.request_stop();
+        if !std::thread::panicking() {
+            // A stop callback's panic unwinds out of `f`'s frame; `std` still
+            // joins every thread before resuming it.
+            self.0.request_stop();
+            return;
+        }
+        // `f` is unwinding: a second panic from a stop callback would abort.
+        if catch_unwind(AssertUnwindSafe(|| self.0.request_stop())).is_err() {
+            eprintln!("stoptoken::thread::scope: a stop callback panicked while the scope unwound");
+        }
     }
 }

@@ -1,8 +1,17 @@
 //! `sleep`: a blocking sleep that ends early on a stop request.
+//!
+//! The sleeping thread registers a stop callback that unparks it, then parks
+//! until the deadline. A stop requested before the registration is seen by the
+//! registration itself (the callback runs at once, on this thread, and leaves an
+//! unpark token); one requested after it unparks the thread, whose next check of
+//! `stop_requested` sees it (the stop flag is set before any callback runs). A
+//! wake-up without a stop (spurious, or another `unpark` of this thread) only
+//! makes the loop park again for the time that is left.
 
 use std::pin::pin;
 use std::time::{Duration, Instant};
 
+use crate::sync::{current, park, park_timeout};
 use crate::{PinnedCallback, StopToken, Stopped};
 
 /// Sleeps for `duration`, or until a stop is requested on `token`, whichever
@@ -13,6 +22,10 @@ use crate::{PinnedCallback, StopToken, Stopped};
 /// wakes the thread through a stop callback that unparks it, so it returns within
 /// scheduler latency, not at a polling tick. Spurious wake-ups do not shorten
 /// the sleep. Nothing is allocated.
+///
+/// A stop that races the end of the sleep may leave the thread's park token set,
+/// so one later [`std::thread::park`] of this thread may return at once (which
+/// `park` allows anyway).
 ///
 /// # Examples
 ///
@@ -33,7 +46,7 @@ pub fn sleep(duration: Duration, token: &StopToken) -> Result<(), Stopped> {
     }
     // `None` when the deadline is too far to represent: sleep until the stop.
     let deadline = Instant::now().checked_add(duration);
-    let thread = std::thread::current();
+    let thread = current();
     let wake = pin!(PinnedCallback::new(token, move || thread.unpark()));
     wake.register();
     loop {
@@ -46,9 +59,9 @@ pub fn sleep(duration: Duration, token: &StopToken) -> Result<(), Stopped> {
                 if now >= deadline {
                     return Ok(());
                 }
-                std::thread::park_timeout(deadline - now);
+                park_timeout(deadline - now);
             }
-            None => std::thread::park(),
+            None => park(),
         }
     }
 }
