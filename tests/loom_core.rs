@@ -4,26 +4,16 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_core`
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod common;
+
+use common::{counting, model};
+
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 use stoptoken::{StopCallback, StopSource};
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
-}
-
-fn counting(count: &Arc<AtomicUsize>) -> impl FnOnce() + Send + 'static {
-    let count = count.clone();
-    move || {
-        count.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// A registration racing a request runs its callback exactly once: inline if
 /// it saw the stop, on the requester otherwise.

@@ -4,6 +4,11 @@
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_future`
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod common;
+
+use common::model;
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
@@ -11,14 +16,6 @@ use std::task::{Context, Poll, Wake, Waker};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
 use stoptoken::StopSource;
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
-}
 
 /// Wakes by setting a flag and unparking the polling thread.
 struct Flag {

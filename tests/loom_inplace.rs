@@ -6,27 +6,17 @@
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_inplace`
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod common;
+
+use common::{counting, model};
+
 use std::pin::pin;
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use stoptoken::{InplaceStopCallback, InplaceStopSource, PinnedCallback};
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
-}
-
-fn counting(count: &Arc<AtomicUsize>) -> impl FnOnce() + Send + 'static {
-    let count = count.clone();
-    move || {
-        count.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// A pinned registration racing the request runs exactly once.
 #[test]

@@ -10,6 +10,9 @@
 //! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_wait`
 #![cfg(loom)]
 
+#[path = "common/loom.rs"]
+mod common;
+
 use std::time::Duration;
 
 use loom::sync::{Arc, Condvar, Mutex};
@@ -19,18 +22,10 @@ use stoptoken::{sleep, StopSource, Stopped};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
-}
-
 /// The predicate never becomes true: only the stop can end the wait.
 #[test]
 fn stop_racing_the_condvar_wait_is_never_missed() {
-    model(|| {
+    common::model_bounded(2, || {
         let pair = Arc::new((Mutex::new(false), Condvar::new()));
         let source = StopSource::new();
         let (p, token) = (pair.clone(), source.token());
@@ -48,7 +43,7 @@ fn stop_racing_the_condvar_wait_is_never_missed() {
 /// predicate as it is under the returned guard.
 #[test]
 fn notify_and_stop_race() {
-    model(|| {
+    common::model_bounded(2, || {
         let pair = Arc::new((Mutex::new(false), Condvar::new()));
         let source = StopSource::new();
         let (p, token) = (pair.clone(), source.token());
@@ -67,7 +62,7 @@ fn notify_and_stop_race() {
 /// The timed form with a timeout that never comes: only the stop ends it.
 #[test]
 fn stop_racing_the_timed_condvar_wait_is_never_missed() {
-    model(|| {
+    common::model_bounded(2, || {
         let pair = Arc::new((Mutex::new(false), Condvar::new()));
         let source = StopSource::new();
         let (p, token) = (pair.clone(), source.token());
@@ -86,7 +81,7 @@ fn stop_racing_the_timed_condvar_wait_is_never_missed() {
 /// park, or while it is parked) always wakes it with `Err(Stopped)`.
 #[test]
 fn stop_racing_sleep_is_never_missed() {
-    model(|| {
+    common::model_bounded(2, || {
         let source = StopSource::new();
         let token = source.token();
         let sleeper = thread::spawn(move || sleep(HOUR, &token));
@@ -98,7 +93,7 @@ fn stop_racing_sleep_is_never_missed() {
 /// The same with a duration too long for a deadline (the untimed park path).
 #[test]
 fn stop_racing_an_endless_sleep_is_never_missed() {
-    model(|| {
+    common::model_bounded(2, || {
         let source = StopSource::new();
         let token = source.token();
         let sleeper = thread::spawn(move || sleep(Duration::MAX, &token));
