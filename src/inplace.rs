@@ -3,7 +3,10 @@
 use core::fmt;
 
 use crate::callback::ByValue;
-use crate::state::{StateRef, StopFuture, StopState};
+use std::time::Duration;
+
+use crate::state::{wait_on, StateRef, StopFuture, StopState, WaitOutcome};
+use crate::StopReason;
 
 /// A stop source that holds its stop state inline (C++26
 /// `std::inplace_stop_source`): no shared ownership, no allocation.
@@ -85,6 +88,44 @@ impl InplaceStopSource {
     #[inline]
     pub fn request_stop(&self) -> bool {
         self.state.request_stop()
+    }
+
+    /// Requests a stop recording `reason` if it is the first request (the
+    /// rules of [`StopSource::request_stop_with`](crate::StopSource::request_stop_with)).
+    /// A reason other than [`StopReason::Custom`] is stored without allocating.
+    ///
+    /// # Panics
+    /// Resumes the first panic of a callback, after all callbacks have run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{InplaceStopSource, StopReason};
+    ///
+    /// let source = InplaceStopSource::new();
+    /// assert!(source.request_stop_with(StopReason::Message("done")));
+    /// assert_eq!(source.token().stop_reason(), Some(&StopReason::Message("done")));
+    /// ```
+    #[inline]
+    pub fn request_stop_with(&self, reason: StopReason) -> bool {
+        self.state.request_stop_with(reason)
+    }
+
+    /// The reason of the first stop request; `None` before it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{InplaceStopSource, StopReason};
+    ///
+    /// let source = InplaceStopSource::new();
+    /// assert_eq!(source.stop_reason(), None);
+    /// source.request_stop();
+    /// assert_eq!(source.stop_reason(), Some(&StopReason::Requested));
+    /// ```
+    #[inline]
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.state.stop_reason()
     }
 
     /// Whether a stop was requested.
@@ -179,6 +220,55 @@ impl InplaceStopToken<'_> {
 }
 
 impl<'a> InplaceStopToken<'a> {
+    /// The reason of the first stop request; `None` until the stop (and always
+    /// for a disengaged token). It borrows from the source, not the token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{InplaceStopSource, StopReason};
+    ///
+    /// let source = InplaceStopSource::new();
+    /// let token = source.token();
+    /// source.request_stop_with(StopReason::Signal(2));
+    /// assert_eq!(token.stop_reason(), Some(&StopReason::Signal(2)));
+    /// ```
+    #[inline]
+    pub fn stop_reason(&self) -> Option<&'a StopReason> {
+        self.state?.stop_reason()
+    }
+
+    /// Blocks until the source is stopped (`true`); returns `false` at once for
+    /// a disengaged token. The source outlives the token, so a wait on an
+    /// engaged token only ends with a stop. See [`StopToken::wait`](crate::StopToken::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// std::thread::scope(|s| {
+    ///     let token = source.token();
+    ///     let waiter = s.spawn(move || token.wait());
+    ///     source.request_stop();
+    ///     assert!(waiter.join().unwrap());
+    /// });
+    /// ```
+    pub fn wait(&self) -> bool {
+        wait_on(self.state, None) == WaitOutcome::Stopped
+    }
+
+    /// Like [`InplaceStopToken::wait`], but gives up after `timeout` (`false`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// assert!(!source.token().wait_timeout(std::time::Duration::from_millis(1)));
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        wait_on(self.state, Some(timeout)) == WaitOutcome::Stopped
+    }
+
     /// A future that completes when the source is stopped (at once if it
     /// already is); see [`StopFuture`]. It allocates nothing.
     ///

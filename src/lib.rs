@@ -50,8 +50,10 @@
 //!   alive forever, and may still run.
 
 mod callback;
+mod deadline;
 mod inplace;
 mod never;
+mod reason;
 #[cfg(feature = "signal")]
 pub mod signal;
 mod source;
@@ -66,6 +68,7 @@ mod token;
 pub use callback::StopCallback;
 pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};
 pub use never::{NeverStopCallback, NeverStopToken};
+pub use reason::StopReason;
 pub use source::StopSource;
 pub use state::{PinnedCallback, StopFuture};
 pub use stoppable::{StoppableToken, UnstoppableToken};

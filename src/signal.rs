@@ -5,7 +5,8 @@
 //! [`signal_hook`]'s handler, which writes to a self-pipe. A background thread
 //! named `stoptoken-signal` reads that pipe (through
 //! [`signal_hook::iterator::Signals`]) and calls
-//! [`request_stop`](crate::StopSource::request_stop), so the stop callbacks run
+//! [`request_stop_with`](crate::StopSource::request_stop_with) with
+//! [`StopReason::Signal`](crate::StopReason::Signal), so the stop callbacks run
 //! on that thread, never inside the signal handler.
 //!
 //! The first signal requests the stop. A second one of the watched signals gets
@@ -21,7 +22,7 @@
 
 use std::io;
 
-use crate::StopSource;
+use crate::{StopReason, StopSource};
 
 /// `SIGINT`: Ctrl-C in a terminal.
 #[cfg(unix)]
@@ -119,7 +120,8 @@ pub fn stop_on_signals(signals: &[i32]) -> io::Result<StopSource> {
                     // A callback's panic (already reported by the panic hook)
                     // must not end this thread: a second signal must still
                     // reach the default action.
-                    let stop = AssertUnwindSafe(|| watcher.request_stop());
+                    let stop =
+                        AssertUnwindSafe(|| watcher.request_stop_with(StopReason::Signal(signal)));
                     let _ = std::panic::catch_unwind(stop);
                 }
             }

@@ -1,10 +1,12 @@
 //! `StopSource`: the side that asks for a stop (C++ `std::stop_source`).
 
+use core::borrow::Borrow;
 use core::fmt;
+use std::time::{Duration, Instant};
 
 use crate::state::{same_state, Shared};
 use crate::sync::Arc;
-use crate::StopToken;
+use crate::{deadline, StopReason, StopToken};
 
 /// Makes stop requests on a shared stop state (C++ `std::stop_source`).
 ///
@@ -98,10 +100,142 @@ impl StopSource {
     pub fn child_of(parent: &StopToken) -> StopSource {
         match parent.shared() {
             Some(parent) => StopSource {
-                shared: Some(Shared::new_child(parent)),
+                shared: Some(Shared::new_linked([parent.clone()])),
             },
             None => StopSource::new(),
         }
+    }
+
+    /// A new engaged source that is stopped when any of `tokens` is stopped (at
+    /// once if one already is), with the reason of the stop that reached it
+    /// first. Its own stop reaches none of them.
+    ///
+    /// It holds one link per engaged token: N callbacks registered on the
+    /// inputs' states, kept together in one allocation, all removed when the
+    /// last clone of this source is dropped. No thread, no task. Disengaged
+    /// tokens, and tokens that can no longer be stopped, add no link. The rules
+    /// of [`StopSource::child_of`] (which is `any_of` with one input) apply:
+    /// keep the source alive as long as its tokens are used, since its tokens
+    /// alone do not keep the links.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{StopReason, StopSource};
+    ///
+    /// let shutdown = StopSource::new();
+    /// let client_gone = StopSource::new();
+    /// let request = StopSource::any_of([shutdown.token(), client_gone.token()]);
+    /// assert!(!request.stop_requested());
+    /// client_gone.request_stop_with(StopReason::Message("client hung up"));
+    /// assert_eq!(request.token().stop_reason(), Some(&StopReason::Message("client hung up")));
+    /// assert!(!shutdown.stop_requested());
+    /// ```
+    pub fn any_of<I>(tokens: I) -> StopSource
+    where
+        I: IntoIterator,
+        I::Item: Borrow<StopToken>,
+    {
+        let parents = tokens
+            .into_iter()
+            .filter_map(|token| token.borrow().shared().cloned());
+        StopSource {
+            shared: Some(Shared::new_linked(parents)),
+        }
+    }
+
+    /// A new engaged source that stops itself at `deadline`, with
+    /// [`StopReason::Deadline`]; at once, before returning, if `deadline` has
+    /// passed.
+    ///
+    /// Every deadline source of the process shares one timer thread (started by
+    /// the first one, parked while nothing is due); a source costs one entry in
+    /// its ordered map, and dropping the source's last clone removes the entry.
+    /// The deadline's stop callbacks run on that thread, so keep them short:
+    /// they delay other deadlines. To stop at a deadline *or* on a parent's stop,
+    /// see [`StopSource::child_with_deadline`].
+    ///
+    /// # Panics
+    /// If the timer thread cannot be spawned (the first time only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use stoptoken::{StopReason, StopSource};
+    ///
+    /// let source = StopSource::with_deadline(Instant::now() + Duration::from_millis(10));
+    /// let token = source.token();
+    /// assert!(token.wait()); // woken by the timer thread
+    /// assert_eq!(token.stop_reason(), Some(&StopReason::Deadline));
+    /// ```
+    pub fn with_deadline(deadline: Instant) -> StopSource {
+        StopSource::deadline_source(None, Some(deadline))
+    }
+
+    /// [`StopSource::with_deadline`] at `timeout` from now. A timeout too long to
+    /// represent as an [`Instant`] never fires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stoptoken::StopSource;
+    ///
+    /// let source = StopSource::after(Duration::from_secs(3600));
+    /// assert!(!source.stop_requested());
+    /// drop(source); // cancels the timer entry
+    /// ```
+    pub fn after(timeout: Duration) -> StopSource {
+        StopSource::deadline_source(None, Instant::now().checked_add(timeout))
+    }
+
+    /// A new engaged source that is stopped when `parent` is stopped (with the
+    /// parent's reason) or when `deadline` passes (with
+    /// [`StopReason::Deadline`]), whichever comes first: a request's time budget
+    /// inside a server's shutdown. The rules of [`StopSource::child_of`] and
+    /// [`StopSource::with_deadline`] apply.
+    ///
+    /// # Panics
+    /// If the timer thread cannot be spawned (the first time only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use stoptoken::{StopReason, StopSource};
+    ///
+    /// let shutdown = StopSource::new();
+    /// let request =
+    ///     StopSource::child_with_deadline(&shutdown.token(), Instant::now() + Duration::from_secs(60));
+    /// shutdown.request_stop_with(StopReason::Message("shutdown"));
+    /// assert_eq!(request.token().stop_reason(), Some(&StopReason::Message("shutdown")));
+    /// ```
+    pub fn child_with_deadline(parent: &StopToken, deadline: Instant) -> StopSource {
+        StopSource::deadline_source(parent.shared(), Some(deadline))
+    }
+
+    fn deadline_source(parent: Option<&Arc<Shared>>, deadline: Option<Instant>) -> StopSource {
+        let due = deadline.is_some_and(|deadline| deadline <= Instant::now());
+        let shared = Shared::new_attached(|shared| {
+            let links = Shared::links(shared, parent.cloned());
+            let entry = match deadline {
+                Some(deadline) if !due => Some(deadline::schedule(deadline, shared.clone())),
+                _ => None,
+            };
+            match (links, entry) {
+                (links, None) => links,
+                (None, Some(entry)) => Some(Box::pin(entry)),
+                (Some(links), Some(entry)) => Some(Box::pin((links, entry))),
+            }
+        });
+        let source = StopSource {
+            shared: Some(shared),
+        };
+        if due {
+            source.request_stop_with(StopReason::Deadline);
+        }
+        source
     }
 
     /// A token associated with this source's state; a disengaged token if this
@@ -141,6 +275,50 @@ impl StopSource {
             Some(shared) => shared.state().request_stop(),
             None => false,
         }
+    }
+
+    /// Requests a stop, as [`StopSource::request_stop`] does, recording
+    /// `reason` if this is the first request (later requests' reasons are
+    /// dropped). Every token reads it back with
+    /// [`StopToken::stop_reason`] once it sees the stop.
+    ///
+    /// # Panics
+    /// As [`StopSource::request_stop`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{StopReason, StopSource};
+    ///
+    /// let source = StopSource::new();
+    /// assert!(source.request_stop_with(StopReason::Signal(15)));
+    /// assert!(!source.request_stop()); // already requested: the reason stays
+    /// assert_eq!(source.stop_reason(), Some(&StopReason::Signal(15)));
+    /// ```
+    #[inline]
+    pub fn request_stop_with(&self, reason: StopReason) -> bool {
+        match &self.shared {
+            Some(shared) => shared.state().request_stop_with(reason),
+            None => false,
+        }
+    }
+
+    /// The reason of the first stop request on this source's state; `None`
+    /// while no stop was requested (and always for a disengaged source).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{StopReason, StopSource};
+    ///
+    /// let source = StopSource::new();
+    /// assert_eq!(source.stop_reason(), None);
+    /// source.request_stop();
+    /// assert_eq!(source.stop_reason(), Some(&StopReason::Requested));
+    /// ```
+    #[inline]
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.shared.as_ref()?.state().stop_reason()
     }
 
     /// Whether a stop was requested on this source's state.

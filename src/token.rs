@@ -2,8 +2,11 @@
 
 use core::fmt;
 
-use crate::state::{same_state, Shared, StateRef, StopFuture, StopState};
+use std::time::Duration;
+
+use crate::state::{same_state, wait_on, Shared, StateRef, StopFuture, StopState, WaitOutcome};
 use crate::sync::Arc;
+use crate::StopReason;
 
 /// Observes the stop state of a [`StopSource`](crate::StopSource) (C++
 /// `std::stop_token`).
@@ -84,6 +87,82 @@ impl StopToken {
         self.shared
             .as_ref()
             .is_some_and(|shared| shared.state().stop_possible())
+    }
+
+    /// The reason of the first stop request; `None` until [`stop_requested`]
+    /// returns `true` (and always for a disengaged token). The reason is
+    /// published before the stop flag, so a thread that sees the stop always
+    /// finds it; see [`StopReason`].
+    ///
+    /// [`stop_requested`]: StopToken::stop_requested
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{StopReason, StopSource};
+    ///
+    /// let source = StopSource::new();
+    /// let token = source.token();
+    /// let watcher = std::thread::spawn(move || {
+    ///     token.wait();
+    ///     token.stop_reason().cloned()
+    /// });
+    /// source.request_stop_with(StopReason::Message("reload"));
+    /// assert_eq!(watcher.join().unwrap(), Some(StopReason::Message("reload")));
+    /// ```
+    #[inline]
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.shared.as_ref()?.state().stop_reason()
+    }
+
+    /// Blocks the calling thread until a stop is requested; returns `true` then.
+    ///
+    /// Returns `false` instead when no stop can come: at once for a token
+    /// that is disengaged or whose sources are all gone, and as soon as the last
+    /// source is dropped during the wait (so the wait can never hang on an
+    /// abandoned state). The thread parks (no spinning, no polling); the stop
+    /// request unparks it through a stop callback, so it returns within scheduler
+    /// latency. Nothing is allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::StopSource;
+    ///
+    /// let source = StopSource::new();
+    /// let token = source.token();
+    /// let waiter = std::thread::spawn(move || token.wait());
+    /// source.request_stop();
+    /// assert!(waiter.join().unwrap());
+    ///
+    /// let abandoned = StopSource::new();
+    /// let token = abandoned.token();
+    /// let waiter = std::thread::spawn(move || token.wait());
+    /// drop(abandoned); // the last source: no stop can come
+    /// assert!(!waiter.join().unwrap());
+    /// ```
+    pub fn wait(&self) -> bool {
+        let state = self.shared.as_ref().map(|shared| shared.state());
+        wait_on(state, None) == WaitOutcome::Stopped
+    }
+
+    /// Like [`StopToken::wait`], but gives up after `timeout`: `true` if a stop
+    /// was requested, `false` if the time ran out or no stop can come.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stoptoken::StopSource;
+    ///
+    /// let source = StopSource::new();
+    /// assert!(!source.token().wait_timeout(Duration::from_millis(1)));
+    /// source.request_stop();
+    /// assert!(source.token().wait_timeout(Duration::from_secs(3600)));
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let state = self.shared.as_ref().map(|shared| shared.state());
+        wait_on(state, Some(timeout)) == WaitOutcome::Stopped
     }
 
     /// A future that completes when a stop is requested (at once if one already

@@ -4,6 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::pin::pin;
+use std::time::Duration;
 
 use stoptoken::{
     InplaceStopCallback, InplaceStopSource, NeverStopToken, PinnedCallback, StopCallback,
@@ -14,6 +15,8 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// Allocations made minus deallocations made on this thread.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
 // SAFETY: forwards to the system allocator; the thread-local counter is
@@ -21,11 +24,13 @@ thread_local! {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        LIVE.with(|live| live.set(live.get() + 1));
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.with(|live| live.set(live.get() - 1));
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -39,6 +44,65 @@ fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
     let before = ALLOCATIONS.with(Cell::get);
     let result = f();
     (ALLOCATIONS.with(Cell::get) - before, result)
+}
+
+/// How many blocks `f` left allocated (made and not freed) on this thread.
+fn left_allocated(f: impl FnOnce()) -> isize {
+    let before = LIVE.with(Cell::get);
+    f();
+    LIVE.with(Cell::get) - before
+}
+
+#[test]
+fn any_of_takes_three_allocations_for_any_number_of_inputs_and_frees_them() {
+    let inputs: Vec<StopSource> = (0..16).map(|_| StopSource::new()).collect();
+    let tokens: Vec<StopToken> = inputs.iter().map(StopSource::token).collect();
+    for n in [1, 2, 16] {
+        let (count, any) = allocations(|| StopSource::any_of(&tokens[..n]));
+        // The state, the links (one block for all N), the box that owns them.
+        assert_eq!(count, 3, "any_of over {n} inputs");
+        drop(any);
+    }
+    let left = left_allocated(|| {
+        let any = StopSource::any_of(&tokens);
+        let token = any.token();
+        drop(any); // the links go with the last source...
+        drop(token); // ...and the state with the last handle
+    });
+    assert_eq!(left, 0, "an any_of source left memory behind");
+    let left = left_allocated(|| {
+        let any = StopSource::any_of(&tokens);
+        inputs[5].request_stop_with(stoptoken::StopReason::Message("five"));
+        assert!(any.stop_requested());
+    });
+    assert_eq!(left, 0, "a stopped any_of source left memory behind");
+}
+
+#[test]
+fn dropping_a_deadline_source_removes_its_timer_entry() {
+    // Starts the timer thread and sizes its map.
+    drop(StopSource::after(Duration::from_secs(3600)));
+    let left = left_allocated(|| {
+        for _ in 0..10 {
+            let source = StopSource::after(Duration::from_secs(3600));
+            let token = source.token();
+            drop(source); // removes the entry, which holds the state...
+            drop(token); // ...so the last token frees it
+        }
+    });
+    assert_eq!(left, 0, "a dropped deadline source stayed in the timer");
+}
+
+#[test]
+fn plain_requests_with_a_reason_allocate_nothing() {
+    let source = StopSource::new();
+    let inplace = InplaceStopSource::new();
+    let (count, ()) = allocations(|| {
+        assert!(source.request_stop_with(stoptoken::StopReason::Message("why")));
+        assert!(inplace.request_stop_with(stoptoken::StopReason::Signal(2)));
+        assert!(source.token().stop_reason().is_some());
+    });
+    assert_eq!(count, 0);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use stoptoken::signal::{stop_on_shutdown_signals, stop_on_signals, SIGTERM};
-use stoptoken::StopCallback;
+use stoptoken::{StopCallback, StopReason};
 
 /// Generous bound for a signal round trip on a loaded CI machine; the test
 /// only waits this long when the behaviour is broken.
@@ -33,6 +33,7 @@ fn sigterm_requests_the_stop_on_the_watcher_thread() {
         .expect("SIGTERM did not request the stop");
     assert_eq!(ran_on.as_deref(), Some("stoptoken-signal"));
     assert!(source.stop_requested());
+    assert_eq!(source.stop_reason(), Some(&StopReason::Signal(SIGTERM)));
     assert!(source.token().stop_possible());
 }
 

@@ -5,12 +5,14 @@
 //! A [`StopState`] has three parts:
 //!
 //! - `flags` (`AtomicUsize`):
-//!   - bit 0: a stop was requested; set once, by the `fetch_or` in
-//!     [`StopState::request_stop`] whose caller gets `true`; never cleared.
+//!   - bit 0: a stop was requested; set once, under the lock, by the request
+//!     whose caller gets `true`; never cleared.
 //!   - bits 1..: the number of live `StopSource`s (an inplace state keeps 1).
 //!
 //!   `stop_requested()` is one `Acquire` load of bit 0; `stop_possible()` is
 //!   `flags != 0` (a stop was requested, or a source remains).
+//! - `reason`: written once by the first request, before it sets bit 0, and
+//!   read without the lock by anyone who has seen bit 0 set.
 //! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few pointer
 //!   writes and never while a callback runs, so nobody waits on it for long.
 //! - `list` (guarded by `lock`): an intrusive doubly linked list of callback nodes,
@@ -24,12 +26,16 @@
 //! - register: lock; if bit 0 is set, unlock and run the callback on this thread;
 //!   if `flags == 0` (no source, no stop) unlock and keep it idle forever;
 //!   otherwise link it (`Linked`) and unlock.
-//! - request: `fetch_or(bit 0)`; only the caller that saw it clear goes on. It
-//!   then repeats: lock; mark the node that just returned `Done` (unless its owner
-//!   dropped it meanwhile on this thread) and take the waiter, if any; pop the
-//!   next node, mark it `Running`, set `running`; unlock; wake the waiter; run the
-//!   callback (catching a panic). One lock round trip per callback, and no system
-//!   call unless a waiter is there to wake.
+//! - request: lock; if bit 0 is already set, unlock and return `false`;
+//!   otherwise write the reason, set bit 0 (Release), pop the first node, mark it
+//!   `Running`, set `running` and `requester`, unlock, and run it. Then repeat:
+//!   lock; mark the node that just returned `Done` (unless its owner dropped it
+//!   meanwhile on this thread) and take the waiter, if any; pop the next node,
+//!   mark it `Running`, set `running`; unlock; wake the waiter; run the callback
+//!   (catching a panic). One lock round trip per callback, and no system call
+//!   unless a waiter is there to wake. Bit 0 is only set under the lock, so the
+//!   lock picks the first request, and the reason is in place before any thread
+//!   can see bit 0.
 //! - deregister: lock; `Idle`/`Done`: nothing to do. `Linked`: unlink, back to
 //!   `Idle`. `Running` on this very thread (the callback drops its own
 //!   registration): set `running = None`, which tells the requester the node is
@@ -38,16 +44,17 @@
 //!   park until the requester marks the node `Done` and wakes it.
 //!
 //! Why a registration made concurrently with a request is never lost: the
-//! requester sets bit 0 before it first takes the lock, and a registrant reads
-//! bit 0 while holding the lock. Either the registrant locked first, and the
-//! requester finds the node in the list, or the requester's earlier unlock
-//! (Release) is seen by the registrant's lock (Acquire), and so is bit 0.
+//! requester sets bit 0 while holding the lock, and a registrant reads bit 0
+//! while holding the lock. Either the registrant locked first, and the
+//! requester finds the node in the list, or the requester's unlock (Release) is
+//! seen by the registrant's lock (Acquire), and so is bit 0.
 //!
 //! Why a callback never runs after its `drop` returned: the requester only runs
 //! nodes it popped under the lock, and `deregister` either unlinks the node under
 //! that lock first, or finds it `Running` and waits for `Done`.
 
 mod node;
+mod parker;
 mod registration;
 mod shared;
 mod waker;
@@ -57,8 +64,10 @@ use core::ptr::NonNull;
 use std::panic::{catch_unwind, resume_unwind};
 
 use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, ThreadKey, UnsafeCell};
+use crate::StopReason;
 use node::{List, Node, Status, Waiter};
 
+pub(crate) use parker::{wait_on, WaitOutcome};
 pub use registration::PinnedCallback;
 pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub(crate) use shared::{same_state, Shared};
@@ -90,6 +99,12 @@ pub struct StopState {
     flags: AtomicUsize,
     lock: AtomicBool,
     list: UnsafeCell<List>,
+    /// Written once, by the first request, before it sets bit 0; read only
+    /// after bit 0 is seen set.
+    reason: UnsafeCell<Option<StopReason>>,
+    /// Set (for good) once a thread has blocked in [`StopState::wait`]: the
+    /// last source's drop must then wake the waiters, which no stop will.
+    parked: AtomicBool,
 }
 
 // SAFETY: `list` and the nodes it points to are only touched under `lock`; the
@@ -111,6 +126,8 @@ impl StopState {
             flags: AtomicUsize::new(sources * SOURCE),
             lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
+            reason: UnsafeCell::new(None),
+            parked: AtomicBool::new(false),
         }
     }
 
@@ -121,6 +138,8 @@ impl StopState {
             flags: AtomicUsize::new(sources * SOURCE),
             lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
+            reason: UnsafeCell::new(None),
+            parked: AtomicBool::new(false),
         }
     }
 
@@ -148,90 +167,123 @@ impl StopState {
         }
     }
 
-    /// Counts one source less; `true` if it was the last one.
+    /// Counts one source less; `true` if it was the last one. When that leaves
+    /// no stop possible, threads blocked in [`StopState::wait`] are woken.
     #[inline]
     pub(crate) fn remove_source(&self) -> bool {
-        // AcqRel: orders the last source's teardown of a child link after the
-        // other sources' decrements, as in `Arc`'s drop (pairs with itself).
-        // Nothing else is published: Relaxed would do for the count alone.
-        let old = self.flags.fetch_sub(SOURCE, Ordering::AcqRel);
+        // SeqCst: with the SeqCst store of `parked` and load of `flags` in
+        // `wait` (a waiter either is seen here or sees the count reach 0); it
+        // also orders the last source's teardown of an attachment after the
+        // other sources' decrements, as the AcqRel in `Arc`'s drop does.
+        let old = self.flags.fetch_sub(SOURCE, Ordering::SeqCst);
+        // SeqCst: see above.
+        if old == SOURCE && self.parked.load(Ordering::SeqCst) {
+            self.wake_abandoned();
+        }
         old & !STOP == SOURCE
     }
 
-    /// Makes the stop request; `true` only for the call that made the first one,
-    /// which then runs every linked callback before it returns.
+    #[cold]
+    fn wake_abandoned(&self) {
+        // SAFETY: we hold the lock.
+        self.with_list(|list| unsafe { list.wake_abandoned() });
+    }
+
+    /// Makes the stop request with [`StopReason::Requested`]; see
+    /// [`StopState::request_stop_with`].
+    #[inline]
+    pub(crate) fn request_stop(&self) -> bool {
+        self.request(StopReason::Requested, false)
+    }
+
+    /// Makes the stop request with `reason`; `true` only for the call that made
+    /// the first one, which then runs every linked callback before it returns.
+    /// A losing call drops its `reason` outside the lock.
     ///
     /// # Panics
     /// After all callbacks have run, resumes the first panic raised by one of them.
     #[inline]
-    pub(crate) fn request_stop(&self) -> bool {
-        // Release: pairs with the Acquire loads in `stop_requested` and
-        // `register`: whatever this thread did before is visible to them.
-        // Acquire: orders the list reads below after a racing registrant's link
-        // (the lock orders them too; this is belt and braces for `flags`).
-        if self.flags.fetch_or(STOP, Ordering::AcqRel) & STOP != 0 {
-            return false;
-        }
-        self.run_callbacks();
-        true
+    pub(crate) fn request_stop_with(&self, reason: StopReason) -> bool {
+        self.request(reason, false)
     }
 
-    /// Like [`StopState::request_stop`], but only while a stop is still
+    /// Like [`StopState::request_stop_with`], but only while a stop is still
     /// possible: a state whose sources are all gone without a stop stays
     /// unstopped for ever (`stop_possible()` never turns back to `true`). Used by
-    /// the link of a `child_of` source, which may still run while the child's
-    /// last source is being dropped.
-    pub(crate) fn request_stop_if_possible(&self) -> bool {
-        // Acquire on failure: only to re-read the word; nothing is published.
-        let mut flags = self.flags.load(Ordering::Acquire);
-        loop {
-            if flags & STOP != 0 || flags == 0 {
-                return false;
-            }
-            // AcqRel: as the `fetch_or` in `request_stop`.
-            match self.flags.compare_exchange_weak(
-                flags,
-                flags | STOP,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(current) => flags = current,
-            }
-        }
-        self.run_callbacks();
-        true
+    /// links (`child_of`, `any_of`) and deadlines, which may still fire while
+    /// the last source of their target is being dropped.
+    pub(crate) fn request_stop_if_possible(&self, reason: StopReason) -> bool {
+        self.request(reason, true)
     }
 
-    fn run_callbacks(&self) {
+    /// The reason of the first stop request, once `stop_requested()` is true.
+    #[inline]
+    pub(crate) fn stop_reason(&self) -> Option<&StopReason> {
+        // Acquire: pairs with the Release that set bit 0 in `request`, after
+        // the reason was written.
+        if self.flags.load(Ordering::Acquire) & STOP == 0 {
+            return None;
+        }
+        // SAFETY: the reason was written before bit 0 was set (Release, seen by
+        // the Acquire load above) and is never written again: only the one
+        // request that sets bit 0 writes it.
+        self.reason.with(|slot| unsafe { (*slot).as_ref() })
+    }
+
+    fn request(&self, reason: StopReason, only_if_possible: bool) -> bool {
+        // Relaxed: only a shortcut to `false`; nothing is read on its strength.
+        if self.flags.load(Ordering::Relaxed) & STOP != 0 {
+            return false;
+        }
         let me = ThreadKey::current();
-        let mut first_panic = None;
-        let mut finished: Option<NonNull<Node>> = None;
-        loop {
-            let (next, waiter) = self.with_list(|list| {
-                list.requester = Some(me);
-                let mut waiter = None;
-                if let Some(node) = finished {
-                    if list.running == Some(node) {
-                        // SAFETY: its owner has not dropped it on this thread
-                        // (`running` would be `None`), and one on another thread
-                        // waits for `Done`, so the node is still valid; lock held.
-                        unsafe { node.as_ref().set_status(Status::Done) };
-                        waiter = list.waiter.take();
-                    }
-                    list.running = None;
-                }
-                // SAFETY: we hold the lock.
-                let next = unsafe { list.pop_running() };
-                list.running = next;
-                (next, waiter)
-            });
-            if let Some(waiter) = waiter {
-                // SAFETY: a waiter is only left for the running node, and its
-                // thread waits until it is woken, which happens only here, once.
-                unsafe { Waiter::wake(waiter) };
+        // Bit 0 is only ever set inside this critical section, so the lock
+        // decides which request is the first, and the reason can be written
+        // before bit 0 with no reader seeing it half-written.
+        let first = self.with_list(|list| {
+            // Relaxed: bit 0 cannot change under the lock; the count is only
+            // a precondition, re-checked by the update below.
+            if self.flags.load(Ordering::Relaxed) & STOP != 0 {
+                return Err(reason);
             }
-            let Some(node) = next else { break };
+            // SAFETY: bit 0 is clear and we hold the lock, so no request writes
+            // the slot concurrently and no reader reads it (they read it only
+            // after seeing bit 0).
+            self.reason.with_mut(|slot| unsafe { *slot = Some(reason) });
+            // Release: publishes the reason (and everything this thread did
+            // before) to the Acquire loads that see bit 0. Relaxed on a failed
+            // compare: nothing is read from it.
+            let set = self
+                .flags
+                .fetch_update(Ordering::Release, Ordering::Relaxed, |flags| {
+                    (!only_if_possible || flags != 0).then_some(flags | STOP)
+                });
+            if set.is_err() {
+                // SAFETY: as above: bit 0 was not set, nobody reads the slot.
+                let reason = self.reason.with_mut(|slot| unsafe { (*slot).take() });
+                return Err(reason.unwrap_or_default());
+            }
+            list.requester = Some(me);
+            // SAFETY: we hold the lock.
+            let next = unsafe { list.pop_running() };
+            list.running = next;
+            Ok(next)
+        });
+        match first {
+            Ok(next) => {
+                self.run_callbacks(next);
+                true
+            }
+            Err(reason) => {
+                drop(reason); // outside the lock: a custom reason's drop is user code
+                false
+            }
+        }
+    }
+
+    /// Runs `next` and then every node still linked, one lock round trip each.
+    fn run_callbacks(&self, mut next: Option<NonNull<Node>>) {
+        let mut first_panic = None;
+        while let Some(node) = next {
             // SAFETY: the node is `Running`, so its owner cannot free it before
             // `run` starts the callback (a drop on another thread waits for
             // `Done`, one on this thread can only happen inside the callback).
@@ -245,7 +297,26 @@ impl StopState {
                     Some(_) => drop_payload(payload),
                 }
             }
-            finished = Some(node);
+            let waiter;
+            (next, waiter) = self.with_list(|list| {
+                let mut waiter = None;
+                if list.running == Some(node) {
+                    // SAFETY: its owner has not dropped it on this thread
+                    // (`running` would be `None`), and one on another thread
+                    // waits for `Done`, so the node is still valid; lock held.
+                    unsafe { node.as_ref().set_status(Status::Done) };
+                    waiter = list.waiter.take();
+                }
+                // SAFETY: we hold the lock.
+                let next = unsafe { list.pop_running() };
+                list.running = next;
+                (next, waiter)
+            });
+            if let Some(waiter) = waiter {
+                // SAFETY: a waiter is only left for the running node, and its
+                // thread waits until it is woken, which happens only here, once.
+                unsafe { Waiter::wake(waiter) };
+            }
         }
         if let Some(payload) = first_panic {
             resume_unwind(payload);
@@ -400,7 +471,7 @@ impl StopState {
 
 /// Drops a panic payload that will not be resumed; a payload whose own `drop`
 /// panics is leaked instead, so the requester still finishes the list.
-fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
+pub(crate) fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
     if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
         core::mem::forget(nested);
     }

@@ -45,6 +45,10 @@ pub(crate) struct Node {
     /// It must not touch the registration after the callback has started: the
     /// callback may free it by dropping its own registration.
     pub(crate) run: unsafe fn(NonNull<Node>),
+    /// Whether `run` is also called, under the lock, when the state's last
+    /// source goes without a stop (the node stays linked). Only for nodes whose
+    /// `run` just wakes a parked thread: no user code runs under the lock.
+    pub(crate) wake_on_abandon: bool,
 }
 
 impl Node {
@@ -56,6 +60,16 @@ impl Node {
                 status: Status::Idle,
             }),
             run,
+            wake_on_abandon: false,
+        }
+    }
+
+    /// A node whose `run` only unparks a thread, and is also called when the
+    /// state is abandoned (see [`Node::wake_on_abandon`]).
+    pub(crate) fn parker(run: unsafe fn(NonNull<Node>)) -> Self {
+        Node {
+            wake_on_abandon: true,
+            ..Node::new(run)
         }
     }
 
@@ -182,6 +196,26 @@ impl List {
                 status,
             })
         };
+    }
+
+    /// Calls `run` of every linked node that wakes on abandonment.
+    ///
+    /// # Safety
+    /// The list lock is held.
+    pub(crate) unsafe fn wake_abandoned(&mut self) {
+        let mut cursor = self.head;
+        while let Some(node) = cursor {
+            // SAFETY: linked nodes are valid while linked; we hold the lock, so
+            // their owners cannot unlink and free them meanwhile.
+            let node_ref = unsafe { node.as_ref() };
+            if node_ref.wake_on_abandon {
+                // SAFETY: such a node's `run` only unparks a thread and leaves
+                // the node valid and linked.
+                unsafe { (node_ref.run)(node) };
+            }
+            // SAFETY: as above.
+            cursor = unsafe { node_ref.links().next };
+        }
     }
 
     /// Takes the first node off the list and marks it `Running`.

@@ -1,33 +1,35 @@
 //! The heap-allocated state behind `StopSource` and `StopToken`.
 
 use core::pin::Pin;
+use core::ptr::NonNull;
 
 use super::{PinnedCallback, StopState};
 use crate::sync::{Arc, UnsafeCell};
 
-/// What a `child_of` source keeps registered on its parent: dropping it
-/// deregisters the link callback.
-pub(crate) type ParentLink = Pin<Box<dyn Send + Sync>>;
+/// What a source keeps until its last clone is dropped: links registered on
+/// other states (`child_of`, `any_of`), a deadline's timer entry. Dropping it
+/// deregisters the links and cancels the entry.
+pub(crate) type Attachment = Pin<Box<dyn Send + Sync>>;
 
-/// A [`StopState`] shared through an `Arc` by sources and tokens, plus the link
-/// to a parent state for sources made by `StopSource::child_of`.
+/// A [`StopState`] shared through an `Arc` by sources and tokens, plus what its
+/// sources keep attached to it.
 ///
-/// Invariant: `link` is written only by [`Shared::set_link`] while the state is
-/// reachable from a single thread, and taken only by the drop of the last source,
-/// which happens once; no other code touches it.
+/// Invariant: `attachment` is written only by [`Shared::new_attached`] before
+/// the `Arc` is handed out, and taken only by the drop of the last source, which
+/// happens once; no other code touches it.
 pub(crate) struct Shared {
     state: StopState,
-    link: UnsafeCell<Option<ParentLink>>,
+    attachment: UnsafeCell<Option<Attachment>>,
 }
 
-// SAFETY: `state` is `Sync`; `link` is only touched under the invariant above
-// (one thread at a time, ordered by the `AcqRel` source count decrement).
+// SAFETY: `state` is `Sync`; `attachment` is only touched under the invariant
+// above (one thread at a time, ordered by the source count decrement).
 unsafe impl Sync for Shared {}
-// SAFETY: as for `Sync`; the link itself is `Send`.
+// SAFETY: as for `Sync`; the attachment itself is `Send`.
 unsafe impl Send for Shared {}
 
-// The link is only touched by construction and the last source's drop, which
-// leave it consistent whatever panics.
+// The attachment is only touched by construction and the last source's drop,
+// which leave it consistent whatever panics.
 impl std::panic::RefUnwindSafe for Shared {}
 
 impl Shared {
@@ -35,8 +37,26 @@ impl Shared {
     pub(crate) fn new() -> Self {
         Shared {
             state: StopState::new(1),
-            link: UnsafeCell::new(None),
+            attachment: UnsafeCell::new(None),
         }
+    }
+
+    /// A new shared state (one source) with the attachment that `attach` makes
+    /// for it. `attach` may clone the `Arc` and hand the clones out (to register
+    /// links that stop it, to a timer), but the attachment is only reachable
+    /// through the source that the caller makes of the result.
+    pub(crate) fn new_attached(
+        attach: impl FnOnce(&Arc<Shared>) -> Option<Attachment>,
+    ) -> Arc<Self> {
+        let shared = Arc::new(Shared::new());
+        if let Some(attachment) = attach(&shared) {
+            // SAFETY: no source of `shared` exists yet, so no drop of a last
+            // source can race this write, and nothing else touches the slot.
+            shared
+                .attachment
+                .with_mut(|slot| unsafe { *slot = Some(attachment) });
+        }
+        shared
     }
 
     #[inline]
@@ -44,24 +64,15 @@ impl Shared {
         &self.state
     }
 
-    /// Keeps `link` until the last source of this state is dropped.
-    ///
-    /// # Safety
-    /// No other thread can reach this `Shared`'s `link` yet (other threads may
-    /// already hold tokens, which never touch it), and no link was set before.
-    pub(crate) unsafe fn set_link(&self, link: ParentLink) {
-        // SAFETY: the caller guarantees we are the only thread with access.
-        self.link.with_mut(|slot| unsafe { *slot = Some(link) });
-    }
-
-    /// Counts one source less; the last one drops the link to the parent, so a
-    /// gone child leaves nothing behind in its parent's callback list.
+    /// Counts one source less; the last one drops the attachment, so a gone
+    /// child leaves nothing behind in its parents' callback lists, and a gone
+    /// deadline source nothing in the timer.
     pub(crate) fn drop_source(&self) {
         if self.state.remove_source() {
             // SAFETY: only the drop of the last source gets here, once; the
-            // AcqRel decrement orders it after every other source's use.
-            let link = self.link.with_mut(|slot| unsafe { (*slot).take() });
-            drop(link);
+            // SeqCst decrement orders it after every other source's use.
+            let attachment = self.attachment.with_mut(|slot| unsafe { (*slot).take() });
+            drop(attachment);
         }
     }
 }
@@ -75,20 +86,72 @@ unsafe impl super::StateRef for crate::sync::Arc<Shared> {
     }
 }
 
+/// A pointer to the parent state of a link, read by the link's callback.
+struct ParentState(NonNull<StopState>);
+
+// SAFETY: it points to a `StopState`, which is `Sync`, and is only read.
+unsafe impl Send for ParentState {}
+
+impl ParentState {
+    /// # Safety
+    /// The parent state is still alive.
+    unsafe fn get(&self) -> &StopState {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// The callback of a link: stop `target`, with the reason of `parent`.
+fn link_callback(parent: &Arc<Shared>, target: Arc<Shared>) -> impl FnOnce() + Send + 'static {
+    let parent = ParentState(NonNull::from(parent.state()));
+    move || {
+        // SAFETY: this callback runs only while its registration is alive, and
+        // the registration holds an `Arc` of the parent (its token); it reads the
+        // parent before running any other code.
+        let parent = unsafe { parent.get() };
+        let reason = parent.stop_reason().cloned().unwrap_or_default();
+        target.state.request_stop_if_possible(reason);
+    }
+}
+
 impl Shared {
-    /// A new state (one source) that is stopped when `parent` is stopped, at
-    /// once if it already is. The link lives until the child's last source goes.
-    pub(crate) fn new_child(parent: &Arc<Shared>) -> Arc<Shared> {
-        let child = Arc::new(Shared::new());
-        let target = child.clone();
-        let mut link = Box::pin(PinnedCallback::new(parent.clone(), move || {
-            target.state.request_stop_if_possible();
+    /// Links that stop `target` when any of `parents` is stopped (at once if
+    /// one already is), with the reason of the first to stop it; `None` if
+    /// there is no parent. One allocation holds every link; dropping it
+    /// deregisters them all. Meant for [`Shared::new_attached`].
+    pub(crate) fn links(
+        target: &Arc<Shared>,
+        parents: impl IntoIterator<Item = Arc<Shared>>,
+    ) -> Option<Attachment> {
+        let parents = parents.into_iter();
+        // Sized by the upper bound, so that `into_boxed_slice` need not shrink
+        // it when every input is engaged: one block for all the links.
+        let (lower, upper) = parents.size_hint();
+        let mut links = Vec::with_capacity(upper.unwrap_or(lower));
+        links.extend(parents.map(|parent| {
+            let callback = link_callback(&parent, target.clone());
+            PinnedCallback::new(parent, callback)
         }));
-        link.as_mut().register();
-        // SAFETY: `child` was made above and has not been handed out, so no other
-        // thread can reach its link; the link callback only touches its `state`.
-        unsafe { child.set_link(link) };
-        child
+        if links.is_empty() {
+            return None;
+        }
+        let mut links = Box::into_pin(links.into_boxed_slice());
+        for index in 0..links.len() {
+            if target.state.stop_requested() {
+                break; // the rest need not be registered
+            }
+            // SAFETY: the elements of a pinned slice are pinned with it
+            // (structural pinning); none is moved out or swapped.
+            let link = unsafe { links.as_mut().map_unchecked_mut(|links| &mut links[index]) };
+            link.register();
+        }
+        Some(Box::pin(links))
+    }
+
+    /// A new state (one source) that is stopped when any of `parents` is
+    /// stopped; see [`Shared::links`].
+    pub(crate) fn new_linked(parents: impl IntoIterator<Item = Arc<Shared>>) -> Arc<Shared> {
+        Self::new_attached(|target| Self::links(target, parents))
     }
 }
 

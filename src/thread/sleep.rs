@@ -1,18 +1,15 @@
 //! `sleep`: a blocking sleep that ends early on a stop request.
 //!
-//! The sleeping thread registers a stop callback that unparks it, then parks
-//! until the deadline. A stop requested before the registration is seen by the
-//! registration itself (the callback runs at once, on this thread, and leaves an
-//! unpark token); one requested after it unparks the thread, whose next check of
-//! `stop_requested` sees it (the stop flag is set before any callback runs). A
-//! wake-up without a stop (spurious, or another `unpark` of this thread) only
-//! makes the loop park again for the time that is left.
+//! A timed [`StopToken::wait_timeout`]: the sleeping thread registers a node
+//! that unparks it on the stop, then parks until the deadline. A wake-up without
+//! a stop (spurious, or another `unpark` of this thread) only makes it park
+//! again for the time that is left; a token whose stop becomes impossible ends
+//! the wait early, and the rest of the duration is slept without it.
 
-use std::pin::pin;
 use std::time::{Duration, Instant};
 
-use crate::sync::{current, park, park_timeout};
-use crate::{PinnedCallback, StopToken, Stopped};
+use crate::sync::{park, park_timeout};
+use crate::{StopToken, Stopped};
 
 /// Sleeps for `duration`, or until a stop is requested on `token`, whichever
 /// comes first.
@@ -41,25 +38,21 @@ use crate::{PinnedCallback, StopToken, Stopped};
 /// assert_eq!(sleep(Duration::from_millis(1), &StopSource::new().token()), Ok(()));
 /// ```
 pub fn sleep(duration: Duration, token: &StopToken) -> Result<(), Stopped> {
-    if token.stop_requested() {
+    let start = Instant::now();
+    if token.wait_timeout(duration) {
         return Err(Stopped);
     }
-    // `None` when the deadline is too far to represent: sleep until the stop.
-    let deadline = Instant::now().checked_add(duration);
-    let thread = current();
-    let wake = pin!(PinnedCallback::new(token, move || thread.unpark()));
-    wake.register();
+    // Timed out, or no stop can come any more: sleep out the rest.
+    // `None` when the end is too far to represent: sleep for ever.
+    let end = start.checked_add(duration);
     loop {
-        if token.stop_requested() {
-            return Err(Stopped);
-        }
-        match deadline {
-            Some(deadline) => {
+        match end {
+            Some(end) => {
                 let now = Instant::now();
-                if now >= deadline {
+                if now >= end {
                     return Ok(());
                 }
-                park_timeout(deadline - now);
+                park_timeout(end - now);
             }
             None => park(),
         }

@@ -1,0 +1,106 @@
+//! Blocking waits on a stop state: a node on the waiting thread's stack whose
+//! `run` unparks that thread, both on the stop request and when the state's
+//! last source goes without a stop (so a wait never outlives every chance of a
+//! stop).
+
+use core::marker::PhantomPinned;
+use core::pin::pin;
+use core::ptr::NonNull;
+use std::time::{Duration, Instant};
+
+use super::node::Node;
+use super::{Registered, StopState, STOP};
+use crate::sync::{current, park, park_timeout, Ordering, Thread};
+
+/// How a blocking wait on a stop state ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WaitOutcome {
+    /// A stop was requested.
+    Stopped,
+    /// No stop can come any more: no source remains and none was requested.
+    Abandoned,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+#[repr(C)]
+struct Parker {
+    // First field, so a pointer to the node is a pointer to the parker.
+    node: Node,
+    thread: Thread,
+    _pinned: PhantomPinned,
+}
+
+impl Parker {
+    /// # Safety
+    /// `node` is the node of a live `Parker`.
+    unsafe fn unpark(node: NonNull<Node>) {
+        // SAFETY: the node is the first field of a `#[repr(C)]` `Parker` that the
+        // caller guarantees is alive; its thread handle is never written.
+        unsafe { node.cast::<Parker>().as_ref().thread.unpark() };
+    }
+}
+
+/// [`StopState::wait`] for at most `timeout` (for ever if `None` or too long
+/// to represent) on `state`; a disengaged handle (`None`) is `Abandoned` at once.
+pub(crate) fn wait_on(state: Option<&StopState>, timeout: Option<Duration>) -> WaitOutcome {
+    match state {
+        None => WaitOutcome::Abandoned,
+        Some(state) => {
+            let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+            state.wait(deadline)
+        }
+    }
+}
+
+impl StopState {
+    /// Parks the calling thread until a stop is requested, no stop can come any
+    /// more, or `deadline` (if any) passes. Spurious wake-ups park again.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> WaitOutcome {
+        if self.stop_requested() {
+            return WaitOutcome::Stopped;
+        }
+        let parker = pin!(Parker {
+            node: Node::parker(Parker::unpark),
+            thread: current(),
+            _pinned: PhantomPinned,
+        });
+        let node = NonNull::from(&*parker).cast::<Node>();
+        // SeqCst, with the SeqCst decrement and load in `remove_source`: either
+        // the last source's drop sees this flag (and wakes the linked parker),
+        // or the SeqCst load of `flags` below sees that the source is gone.
+        self.parked.store(true, Ordering::SeqCst);
+        // SAFETY: the node is pinned on this stack frame, `Idle`, and is
+        // deregistered below before the frame ends (nothing in between unwinds:
+        // parking and clock reads do not panic).
+        match unsafe { self.register(node) } {
+            Registered::Stopped => return WaitOutcome::Stopped,
+            Registered::Impossible => return WaitOutcome::Abandoned,
+            Registered::Linked => {}
+        }
+        let outcome = loop {
+            // SeqCst: see the store of `parked` above. A stop is seen here
+            // because bit 0 is set before the requester runs (unparks) the node.
+            let flags = self.flags.load(Ordering::SeqCst);
+            if flags & STOP != 0 {
+                break WaitOutcome::Stopped;
+            }
+            if flags == 0 {
+                break WaitOutcome::Abandoned;
+            }
+            match deadline {
+                None => park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break WaitOutcome::TimedOut;
+                    }
+                    park_timeout(deadline - now);
+                }
+            }
+        };
+        // SAFETY: registered above on this state, deregistered once.
+        unsafe { self.deregister(node) };
+        outcome
+    }
+}

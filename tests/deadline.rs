@@ -1,0 +1,134 @@
+//! Deadline sources: one shared timer thread stops them at their instant, with
+//! `StopReason::Deadline`; dropping the last source cancels the entry.
+
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use stoptoken::{StopCallback, StopReason, StopSource};
+
+#[test]
+fn a_deadline_stops_the_source_no_earlier_than_its_instant() {
+    let deadline = Instant::now() + Duration::from_millis(20);
+    let source = StopSource::with_deadline(deadline);
+    let token = source.token();
+    assert!(token.wait());
+    assert!(Instant::now() >= deadline, "the deadline fired early");
+    assert_eq!(token.stop_reason(), Some(&StopReason::Deadline));
+    assert!(token.stop_reason().unwrap().is_deadline());
+}
+
+#[test]
+fn after_is_a_deadline_from_now() {
+    let start = Instant::now();
+    let source = StopSource::after(Duration::from_millis(5));
+    assert!(source.token().wait());
+    assert!(start.elapsed() >= Duration::from_millis(5));
+    assert_eq!(source.stop_reason(), Some(&StopReason::Deadline));
+}
+
+#[test]
+fn a_passed_deadline_stops_before_returning() {
+    let past = Instant::now();
+    let source = StopSource::with_deadline(past);
+    assert_eq!(source.stop_reason(), Some(&StopReason::Deadline));
+    let source = StopSource::after(Duration::ZERO);
+    assert!(source.stop_requested());
+}
+
+#[test]
+fn a_request_before_the_deadline_keeps_its_reason() {
+    let source = StopSource::after(Duration::from_secs(3600));
+    source.request_stop_with(StopReason::Message("early"));
+    assert_eq!(source.stop_reason(), Some(&StopReason::Message("early")));
+}
+
+#[test]
+fn an_unrepresentable_timeout_never_fires() {
+    let source = StopSource::after(Duration::MAX);
+    assert!(!source.token().wait_timeout(Duration::from_millis(1)));
+    assert!(source.stop_possible());
+}
+
+#[test]
+fn all_deadlines_fire_on_one_thread_in_deadline_order() {
+    let start = Instant::now();
+    let fired = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    // Registered in reverse order of their deadlines.
+    let sources: Vec<_> = (0..16u64)
+        .rev()
+        .map(|i| {
+            let source = StopSource::with_deadline(start + Duration::from_millis(5 + i));
+            let (fired, tx) = (fired.clone(), tx.clone());
+            let callback = StopCallback::new(&source.token(), move || {
+                fired.lock().unwrap().push(i);
+                let thread = std::thread::current();
+                tx.send((thread.id(), thread.name().map(str::to_owned)))
+                    .unwrap();
+            });
+            (source, callback)
+        })
+        .collect();
+    let threads: Vec<_> = (0..16).map(|_| rx.recv().unwrap()).collect();
+    assert!(threads.iter().all(|t| t == &threads[0]), "{threads:?}");
+    assert_eq!(threads[0].1.as_deref(), Some("stoptoken-deadline"));
+    assert_eq!(*fired.lock().unwrap(), (0..16).collect::<Vec<_>>());
+    drop(sources);
+}
+
+// That the entry itself is removed (and the state freed) is checked in
+// tests/alloc.rs, which counts allocations.
+#[test]
+fn a_deadline_after_the_last_source_is_gone_stops_nothing() {
+    let source = StopSource::with_deadline(Instant::now() + Duration::from_millis(10));
+    let token = source.token();
+    let clone = source.clone();
+    drop(source);
+    assert!(token.stop_possible(), "a clone is still alive");
+    drop(clone);
+    assert!(!token.stop_possible());
+    // A later deadline fires, so the timer is past the first one's instant.
+    let later = StopSource::with_deadline(Instant::now() + Duration::from_millis(20));
+    assert!(later.token().wait());
+    assert!(!token.stop_requested(), "a cancelled deadline fired");
+}
+
+#[test]
+fn a_child_with_a_deadline_stops_at_whichever_comes_first() {
+    let parent = StopSource::new();
+    let child =
+        StopSource::child_with_deadline(&parent.token(), Instant::now() + Duration::from_millis(5));
+    assert!(child.token().wait());
+    assert_eq!(child.stop_reason(), Some(&StopReason::Deadline));
+    assert!(!parent.stop_requested());
+
+    let child = StopSource::child_with_deadline(
+        &parent.token(),
+        Instant::now() + Duration::from_secs(3600),
+    );
+    parent.request_stop_with(StopReason::Signal(15));
+    assert_eq!(child.stop_reason(), Some(&StopReason::Signal(15)));
+}
+
+#[test]
+fn a_panicking_callback_does_not_end_the_timer_thread() {
+    let source = StopSource::after(Duration::from_millis(1));
+    let _panics = StopCallback::new(&source.token(), || panic!("callback panic (expected)"));
+    assert!(source.token().wait());
+    let next = StopSource::after(Duration::from_millis(1));
+    assert!(next.token().wait(), "the timer thread died with the panic");
+}
+
+#[test]
+fn callbacks_on_the_timer_thread_may_create_and_drop_deadline_sources() {
+    let (tx, rx) = mpsc::channel();
+    let source = StopSource::after(Duration::from_millis(1));
+    let _nested = StopCallback::new(&source.token(), move || {
+        let inner = StopSource::after(Duration::from_secs(3600));
+        drop(inner); // cancels through the timer's mutex: no deadlock
+        let soon = StopSource::after(Duration::from_millis(1));
+        tx.send(soon).unwrap();
+    });
+    let soon = rx.recv().unwrap();
+    assert!(soon.token().wait());
+}
