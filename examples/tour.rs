@@ -1,8 +1,9 @@
 //! A short tour of stoptoken, one step per line of output: a source and its
 //! tokens, a stop callback, a child source, an inplace (static) source, generic
 //! code over `StoppableToken` with all three token kinds, a `JThread` stopped by
-//! its drop, a `sleep` cut short, a condvar wait woken by a stop, and a
-//! `stopped()` future. It finishes in well under a second.
+//! its drop, a `sleep` cut short, a condvar wait woken by a stop, a
+//! `stopped()` future, a stop reason read by a waiting thread, an any-of source
+//! and a deadline source. It finishes in well under a second.
 //!
 //! Run: `cargo run --release --example tour`
 
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use stoptoken::thread::wait_until;
 use stoptoken::{
     sleep, InplaceStopCallback, InplaceStopSource, JThread, NeverStopToken, StopCallback,
-    StopSource, StoppableToken,
+    StopReason, StopSource, StoppableToken,
 };
 
 static SHUTDOWN: InplaceStopSource = InplaceStopSource::new();
@@ -120,6 +121,41 @@ fn main() {
     block_on(async_token.stopped());
     stopper.join().unwrap();
     println!("9. the stopped() future completed after a stop from another thread");
+
+    // 10. A stop reason: published with the stop, read by any token.
+    let reasoned = StopSource::new();
+    let watcher = reasoned.token();
+    let watching = std::thread::spawn(move || {
+        watcher.wait(); // parks until the stop
+        watcher.stop_reason().cloned()
+    });
+    reasoned.request_stop_with(StopReason::Message("config reloaded"));
+    println!(
+        "10. a waiting thread woke; reason: {:?}",
+        watching.join().unwrap()
+    );
+
+    // 11. Any-of: one source stopped by whichever of several stops first.
+    let shutdown = StopSource::new();
+    let client_gone = StopSource::new();
+    let request = StopSource::any_of([shutdown.token(), client_gone.token()]);
+    client_gone.request_stop_with(StopReason::Message("client hung up"));
+    println!(
+        "11. any_of(shutdown, client_gone): stopped={} with reason {:?}; shutdown untouched={}",
+        request.stop_requested(),
+        request.stop_reason(),
+        !shutdown.stop_requested()
+    );
+
+    // 12. A deadline: the shared timer thread stops the source at its instant.
+    let deadline_start = Instant::now();
+    let budget = StopSource::after(Duration::from_millis(20));
+    let stopped = budget.token().wait();
+    println!(
+        "12. a 20 ms deadline source stopped={stopped} after {:?}, reason {:?}",
+        deadline_start.elapsed(),
+        budget.stop_reason()
+    );
 
     println!("tour finished in {:?}", started.elapsed());
 }

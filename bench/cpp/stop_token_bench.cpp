@@ -25,6 +25,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -140,6 +141,29 @@ double child_token(std::uint64_t n) {
     });
 }
 
+// C++ has no any-of: a new stop_source plus one stop_callback per input that
+// forwards the stop to it (what a C++ user writes instead).
+struct Forward {
+    std::stop_source* target;
+    void operator()() const { target->request_stop(); }
+};
+
+template <std::size_t N>
+double any_of(std::uint64_t n) {
+    std::vector<std::stop_source> sources(N);
+    std::vector<std::stop_token> tokens;
+    for (auto& source : sources) tokens.push_back(source.get_token());
+    return timed(n, [&] {
+        auto* ts = tokens.data();
+        keep(ts);
+        std::stop_source merged;
+        std::optional<std::stop_callback<Forward>> links[N];
+        for (std::size_t i = 0; i < N; ++i) links[i].emplace(ts[i], Forward{&merged});
+        keep(merged);
+        keep(links);
+    });
+}
+
 // Two threads register and deregister on one token; ns per op as seen by
 // each thread (wall time / ops per thread).
 double contended_register(std::uint64_t n) {
@@ -250,6 +274,8 @@ const Op kSingle[] = {
     {"request_stop_0", source_new_request_stop_drop},
     {"request_stop_1000", request_stop_1000},
     {"child_token", child_token},
+    {"any_of_2", any_of<2>},
+    {"any_of_16", any_of<16>},
 };
 
 void report(const std::string& key, double ns) {

@@ -69,6 +69,16 @@ pub fn stoptoken_park(n: u64) -> Duration {
     })
 }
 
+/// stoptoken: the waiter blocks in `StopToken::wait` (a parked node that the
+/// stop unparks).
+pub fn stoptoken_token_wait(n: u64) -> Duration {
+    wake_latency(n, stop_pair, |token, ready| {
+        ready.store(true, Ordering::Release);
+        assert!(token.wait());
+        Instant::now()
+    })
+}
+
 /// stoptoken, async: the waiter runs `token.stopped().await` on its own
 /// current-thread tokio runtime (built before the clock starts), as the
 /// tokio-util row does.

@@ -7,10 +7,12 @@
 //! - `flags` (`AtomicUsize`):
 //!   - bit 0: a stop was requested; set once, under the lock, by the request
 //!     whose caller gets `true`; never cleared.
-//!   - bits 1..: the number of live `StopSource`s (an inplace state keeps 1).
+//!   - bit 1: a thread blocked in [`StopState::wait`] (sticky). The drop of the
+//!     last source, when it leaves no stop possible, then wakes the waiters.
+//!   - bits 2..: the number of live `StopSource`s (an inplace state keeps 1).
 //!
 //!   `stop_requested()` is one `Acquire` load of bit 0; `stop_possible()` is
-//!   `flags != 0` (a stop was requested, or a source remains).
+//!   "bit 0 or a source" (a stop was requested, or a source remains).
 //! - `reason`: written once by the first request, before it sets bit 0, and
 //!   read without the lock by anyone who has seen bit 0 set.
 //! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few pointer
@@ -24,7 +26,7 @@
 //! before it ran. Transitions:
 //!
 //! - register: lock; if bit 0 is set, unlock and run the callback on this thread;
-//!   if `flags == 0` (no source, no stop) unlock and keep it idle forever;
+//!   if no source remains (and no stop) unlock and keep it idle forever;
 //!   otherwise link it (`Linked`) and unlock.
 //! - request: lock; if bit 0 is already set, unlock and return `false`;
 //!   otherwise write the reason, set bit 0 (Release), pop the first node, mark it
@@ -75,8 +77,17 @@ pub use waker::StopFuture;
 
 /// Bit 0 of `flags`: a stop was requested.
 const STOP: usize = 1;
-/// One source in the count held by bits 1.. of `flags`.
-const SOURCE: usize = 2;
+/// Bit 1 of `flags`: a thread has blocked in [`StopState::wait`] (set for
+/// good), so the last source's drop must wake the waiters, which no stop will.
+const PARKED: usize = 2;
+/// One source in the count held by bits 2.. of `flags`.
+const SOURCE: usize = 4;
+
+/// Whether `flags` still allow a stop: one was requested, or a source remains.
+#[inline]
+fn possible(flags: usize) -> bool {
+    flags & !PARKED != 0
+}
 /// Above this many sources the count could overflow; abort like `Arc` does.
 const MAX_FLAGS: usize = isize::MAX as usize;
 
@@ -102,9 +113,6 @@ pub struct StopState {
     /// Written once, by the first request, before it sets bit 0; read only
     /// after bit 0 is seen set.
     reason: UnsafeCell<Option<StopReason>>,
-    /// Set (for good) once a thread has blocked in [`StopState::wait`]: the
-    /// last source's drop must then wake the waiters, which no stop will.
-    parked: AtomicBool,
 }
 
 // SAFETY: `list` and the nodes it points to are only touched under `lock`; the
@@ -127,7 +135,6 @@ impl StopState {
             lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
             reason: UnsafeCell::new(None),
-            parked: AtomicBool::new(false),
         }
     }
 
@@ -139,7 +146,6 @@ impl StopState {
             lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
             reason: UnsafeCell::new(None),
-            parked: AtomicBool::new(false),
         }
     }
 
@@ -153,7 +159,7 @@ impl StopState {
     #[inline]
     pub(crate) fn stop_possible(&self) -> bool {
         // Acquire: as in `stop_requested`, for the case where bit 0 is what we see.
-        self.flags.load(Ordering::Acquire) != 0
+        possible(self.flags.load(Ordering::Acquire))
     }
 
     /// Counts one more source.
@@ -171,16 +177,17 @@ impl StopState {
     /// no stop possible, threads blocked in [`StopState::wait`] are woken.
     #[inline]
     pub(crate) fn remove_source(&self) -> bool {
-        // SeqCst: with the SeqCst store of `parked` and load of `flags` in
-        // `wait` (a waiter either is seen here or sees the count reach 0); it
-        // also orders the last source's teardown of an attachment after the
-        // other sources' decrements, as the AcqRel in `Arc`'s drop does.
-        let old = self.flags.fetch_sub(SOURCE, Ordering::SeqCst);
-        // SeqCst: see above.
-        if old == SOURCE && self.parked.load(Ordering::SeqCst) {
+        // AcqRel: orders the last source's teardown of an attachment after the
+        // other sources' decrements, as in `Arc`'s drop (pairs with itself), and
+        // acquires the `PARKED` bit from the waiter's `fetch_or` (Release) in
+        // `wait`, so the waiter's node is linked before we look for it. Being
+        // read-modify-writes of one word, the two are ordered one way or the
+        // other: a waiter either is seen here or sees the count at 0.
+        let old = self.flags.fetch_sub(SOURCE, Ordering::AcqRel);
+        if old == SOURCE | PARKED {
             self.wake_abandoned();
         }
-        old & !STOP == SOURCE
+        old & !(STOP | PARKED) == SOURCE
     }
 
     #[cold]
@@ -255,7 +262,7 @@ impl StopState {
             let set = self
                 .flags
                 .fetch_update(Ordering::Release, Ordering::Relaxed, |flags| {
-                    (!only_if_possible || flags != 0).then_some(flags | STOP)
+                    (!only_if_possible || possible(flags)).then_some(flags | STOP)
                 });
             if set.is_err() {
                 // SAFETY: as above: bit 0 was not set, nobody reads the slot.
@@ -352,7 +359,7 @@ impl StopState {
         if quick & STOP != 0 {
             return Registered::Stopped;
         }
-        if quick == 0 {
+        if !possible(quick) {
             return Registered::Impossible;
         }
         self.with_list(|list| {
@@ -362,7 +369,7 @@ impl StopState {
             if flags & STOP != 0 {
                 return Registered::Stopped;
             }
-            if flags == 0 {
+            if !possible(flags) {
                 return Registered::Impossible;
             }
             // Without a stop request no node is `Running` or `Done`, so the

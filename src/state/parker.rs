@@ -9,7 +9,7 @@ use core::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use super::node::Node;
-use super::{Registered, StopState, STOP};
+use super::{possible, Registered, StopState, PARKED, STOP};
 use crate::sync::{current, park, park_timeout, Ordering, Thread};
 
 /// How a blocking wait on a stop state ended.
@@ -66,10 +66,6 @@ impl StopState {
             _pinned: PhantomPinned,
         });
         let node = NonNull::from(&*parker).cast::<Node>();
-        // SeqCst, with the SeqCst decrement and load in `remove_source`: either
-        // the last source's drop sees this flag (and wakes the linked parker),
-        // or the SeqCst load of `flags` below sees that the source is gone.
-        self.parked.store(true, Ordering::SeqCst);
         // SAFETY: the node is pinned on this stack frame, `Idle`, and is
         // deregistered below before the frame ends (nothing in between unwinds:
         // parking and clock reads do not panic).
@@ -78,14 +74,20 @@ impl StopState {
             Registered::Impossible => return WaitOutcome::Abandoned,
             Registered::Linked => {}
         }
+        // Release: pairs with the AcqRel decrement in `remove_source`, which
+        // then finds the node linked above. Acquire: the word read here is
+        // checked by the loop below like any later load.
+        self.flags.fetch_or(PARKED, Ordering::AcqRel);
         let outcome = loop {
-            // SeqCst: see the store of `parked` above. A stop is seen here
-            // because bit 0 is set before the requester runs (unparks) the node.
-            let flags = self.flags.load(Ordering::SeqCst);
+            // Acquire: pairs with the Release that sets bit 0 (set before the
+            // requester runs, so unparks, the node) and with the decrement of
+            // the last source (made before it wakes the node); `fetch_or` above
+            // and `unpark`/`park` order those writes before this load.
+            let flags = self.flags.load(Ordering::Acquire);
             if flags & STOP != 0 {
                 break WaitOutcome::Stopped;
             }
-            if flags == 0 {
+            if !possible(flags) {
                 break WaitOutcome::Abandoned;
             }
             match deadline {

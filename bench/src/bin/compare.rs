@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 use stoptoken_bench::harness::{median_ns_of_samples, median_ns_per_op};
 use stoptoken_bench::table::{ratio, render, render_targets, Row, Target};
-use stoptoken_bench::{contended, cpp, latency, machine, stoptoken_ops as st, threads, tokio_ops};
+use stoptoken_bench::{
+    composed, contended, cpp, latency, machine, stoptoken_ops as st, threads, tokio_ops,
+};
 
 /// Samples taken for each wake-up latency (one wake-up per sample).
 const LATENCY_SAMPLES: usize = 101;
@@ -265,6 +267,52 @@ fn measure_rust(cxx: &HashMap<String, f64>) -> Vec<Row> {
             None,
         ),
     ];
+    // Issue 8: composed sources, reasons, blocking waits.
+    rows.push(Row::new(
+        "any_of_2 new + drop (C++: stop_source + 2 forwarding callbacks)",
+        Some(m(composed::any_of_2)),
+        c("mt.any_of_2"),
+        None,
+    ));
+    rows.push(Row::new(
+        "any_of_16 new + drop (C++: stop_source + 16 forwarding callbacks)",
+        Some(m(composed::any_of_16)),
+        c("mt.any_of_16"),
+        None,
+    ));
+    rows.push(Row::new(
+        "deadline new + drop (tokio: token + sleeping task, aborted)",
+        Some(m(composed::deadline_new_drop)),
+        None,
+        Some(m(composed::tokio_deadline_new_drop)),
+    ));
+    rows.push(Row::new(
+        "deadline fire latency, 1 ms deadline (tokio: sleep_until + cancel)",
+        Some(median_ns_of_samples(
+            composed::deadline_fire_latency,
+            LATENCY_SAMPLES,
+        )),
+        None,
+        Some(median_ns_of_samples(
+            composed::tokio_deadline_fire_latency,
+            LATENCY_SAMPLES,
+        )),
+    ));
+    rows.push(Row::new(
+        "stop_reason read-back (C++/tokio: stop_requested / is_cancelled)",
+        Some(m(composed::reason_read)),
+        c("mt.poll"),
+        Some(m(tokio_ops::poll)),
+    ));
+    rows.push(Row::new(
+        "cancel_latency (stoptoken: token.wait())",
+        Some(median_ns_of_samples(
+            latency::stoptoken_token_wait,
+            LATENCY_SAMPLES,
+        )),
+        c("cancel_latency"),
+        Some(tokio_latency),
+    ));
     let inplace_1000 = m(st::inplace_request_stop_1000);
     rows.push(Row::new(
         "inplace request_stop_1000 (whole request)",

@@ -1,0 +1,103 @@
+//! loom models of stop reasons and `any_of` links.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_reason`
+#![cfg(loom)]
+
+#[path = "common/loom.rs"]
+mod common;
+
+use common::{counting, model};
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use stoptoken::{StopCallback, StopReason, StopSource};
+
+/// A thread that sees the stop reads the reason, and it is the winner's: the
+/// reason is written before the stop flag is published (loom's cell checks
+/// flag the read as a race otherwise).
+#[test]
+fn a_thread_that_sees_the_stop_reads_the_winning_reason() {
+    model(|| {
+        let source = StopSource::new();
+        let other = source.clone();
+        let token = source.token();
+        let reader = thread::spawn(move || {
+            if token.stop_requested() {
+                Some(
+                    token
+                        .stop_reason()
+                        .cloned()
+                        .expect("stop seen without its reason"),
+                )
+            } else {
+                None
+            }
+        });
+        let requester = thread::spawn(move || other.request_stop_with(StopReason::Signal(2)));
+        let won_here = source.request_stop_with(StopReason::Signal(1));
+        let won_there = requester.join().unwrap();
+        assert!(won_here != won_there, "exactly one request wins");
+        let winner = if won_here {
+            StopReason::Signal(1)
+        } else {
+            StopReason::Signal(2)
+        };
+        assert_eq!(source.stop_reason(), Some(&winner));
+        if let Some(seen) = reader.join().unwrap() {
+            assert_eq!(seen, winner);
+        }
+    });
+}
+
+/// Two inputs of an `any_of` stop at once while its source is dropped: the
+/// output stops at most once, with one of the inputs' reasons, its callback
+/// runs at most once and only if the stop is seen, and nothing leaks (loom
+/// checks that every `Arc` is freed).
+#[test]
+fn any_of_two_inputs_stopping_while_it_is_dropped() {
+    model(|| {
+        let (a, b) = (StopSource::new(), StopSource::new());
+        let any = StopSource::any_of([a.token(), b.token()]);
+        let token = any.token();
+        let count = Arc::new(AtomicUsize::new(0));
+        let callback = StopCallback::new(&token, counting(&count));
+        let stop_b = thread::spawn(move || {
+            b.request_stop_with(StopReason::Message("b"));
+        });
+        let dropper = thread::spawn(move || drop(any));
+        a.request_stop_with(StopReason::Message("a"));
+        stop_b.join().unwrap();
+        dropper.join().unwrap();
+        let ran = count.load(Ordering::SeqCst);
+        assert!(ran <= 1);
+        assert_eq!(ran == 1, token.stop_requested());
+        match token.stop_reason() {
+            None => assert!(!token.stop_possible()),
+            Some(reason) => assert!(
+                *reason == StopReason::Message("a") || *reason == StopReason::Message("b"),
+                "{reason:?}"
+            ),
+        }
+        drop(callback);
+    });
+}
+
+/// Both inputs stop concurrently and the output stays alive: it is stopped,
+/// exactly once, with the reason of one of them.
+#[test]
+fn any_of_stops_exactly_once_when_both_inputs_stop() {
+    model(|| {
+        let (a, b) = (StopSource::new(), StopSource::new());
+        let any = StopSource::any_of([a.token(), b.token()]);
+        let count = Arc::new(AtomicUsize::new(0));
+        let _callback = StopCallback::new(&any.token(), counting(&count));
+        let stop_b = thread::spawn(move || b.request_stop_with(StopReason::Signal(2)));
+        a.request_stop_with(StopReason::Signal(1));
+        stop_b.join().unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        let reason = any.stop_reason().cloned().unwrap();
+        assert!(reason == StopReason::Signal(1) || reason == StopReason::Signal(2));
+    });
+}
