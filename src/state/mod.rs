@@ -254,17 +254,23 @@ impl StopState {
             }
             // SAFETY: bit 0 is clear and we hold the lock, so no request writes
             // the slot concurrently and no reader reads it (they read it only
-            // after seeing bit 0).
-            self.reason.with_mut(|slot| unsafe { *slot = Some(reason) });
+            // after seeing bit 0); the slot is `None` (only a request that sets
+            // bit 0 fills it), so nothing is overwritten without a drop.
+            self.reason
+                .with_mut(|slot| unsafe { core::ptr::write(slot, Some(reason)) });
             // Release: publishes the reason (and everything this thread did
-            // before) to the Acquire loads that see bit 0. Relaxed on a failed
-            // compare: nothing is read from it.
-            let set = self
+            // before) to the Acquire loads that see bit 0.
+            if !only_if_possible {
+                self.flags.fetch_or(STOP, Ordering::Release);
+            } else if self
                 .flags
+                // Release: as above. Relaxed on a failed compare: nothing is
+                // read from it.
                 .fetch_update(Ordering::Release, Ordering::Relaxed, |flags| {
-                    (!only_if_possible || possible(flags)).then_some(flags | STOP)
-                });
-            if set.is_err() {
+                    possible(flags).then_some(flags | STOP)
+                })
+                .is_err()
+            {
                 // SAFETY: as above: bit 0 was not set, nobody reads the slot.
                 let reason = self.reason.with_mut(|slot| unsafe { (*slot).take() });
                 return Err(reason.unwrap_or_default());

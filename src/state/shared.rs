@@ -123,18 +123,23 @@ impl Shared {
         target: &Arc<Shared>,
         parents: impl IntoIterator<Item = Arc<Shared>>,
     ) -> Option<Attachment> {
-        let parents = parents.into_iter();
+        let mut parents = parents.into_iter();
+        let link = |parent: Arc<Shared>| {
+            let callback = link_callback(&parent, target.clone());
+            PinnedCallback::new(parent, callback)
+        };
+        let first = parents.next()?;
+        let Some(second) = parents.next() else {
+            // One parent (`child_of`): one allocation, no slice around it.
+            let mut link = Box::pin(link(first));
+            link.as_mut().register();
+            return Some(link);
+        };
         // Sized by the upper bound, so that `into_boxed_slice` need not shrink
         // it when every input is engaged: one block for all the links.
         let (lower, upper) = parents.size_hint();
-        let mut links = Vec::with_capacity(upper.unwrap_or(lower));
-        links.extend(parents.map(|parent| {
-            let callback = link_callback(&parent, target.clone());
-            PinnedCallback::new(parent, callback)
-        }));
-        if links.is_empty() {
-            return None;
-        }
+        let mut links = Vec::with_capacity(2 + upper.unwrap_or(lower));
+        links.extend([first, second].into_iter().chain(parents).map(link));
         let mut links = Box::into_pin(links.into_boxed_slice());
         for index in 0..links.len() {
             if target.state.stop_requested() {
