@@ -54,11 +54,13 @@ fn all_deadlines_fire_on_one_thread_in_deadline_order() {
     let start = Instant::now();
     let fired = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::channel();
-    // Registered in reverse order of their deadlines.
+    // Registered in reverse order of their deadlines, which are far enough
+    // ahead for the registrations to finish first even under miri.
     let sources: Vec<_> = (0..16u64)
         .rev()
         .map(|i| {
-            let source = StopSource::with_deadline(start + Duration::from_millis(5 + i));
+            let source = StopSource::with_deadline(start + Duration::from_millis(300 + i));
+            assert!(!source.stop_requested(), "registering took too long");
             let (fired, tx) = (fired.clone(), tx.clone());
             let callback = StopCallback::new(&source.token(), move || {
                 fired.lock().unwrap().push(i);
