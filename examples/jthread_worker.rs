@@ -1,6 +1,13 @@
 //! The classic C++20 jthread example: a worker loop that checks its stop token,
-//! stopped by the JThread's destructor (here: `drop`). Prints the worker's
-//! progress, then "stop requested", then how many rounds it did.
+//! stopped by the JThread's destructor (here: `drop`).
+//!
+//! Prints "worker: round 1" to "worker: round 3" first and "main: the worker
+//! was stopped and joined" last; in between, "worker: stopping after N rounds"
+//! (N >= 3). The worker's stop callback may also print "stop requested" in
+//! between, on either side of the worker's line, or not at all: `drop` runs it
+//! on the main thread inside `request_stop`, which sets the stop flag before it
+//! runs callbacks, so the worker may see the flag, leave its loop and drop its
+//! callback first (a callback dropped before it ran never runs).
 //!
 //! Run: `cargo run --example jthread_worker`
 

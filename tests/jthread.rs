@@ -132,18 +132,67 @@ fn drop_resumes_the_panic_of_an_unjoined_thread() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"late boom"));
 }
 
+/// Set in the environment of the child process that
+/// `drop_while_unwinding_reports_the_threads_panic_instead_of_aborting` runs to
+/// read what `drop` prints.
+const REPORT_CHILD: &str = "STOPTOKEN_TEST_REPORT_CHILD";
+
 #[test]
 fn drop_while_unwinding_reports_the_threads_panic_instead_of_aborting() {
-    // A second panic out of `drop` would abort the whole test binary.
-    let result = std::panic::catch_unwind(|| {
-        let _thread = JThread::spawn(|token| {
-            until_stopped(token);
-            panic!("thread boom");
-        });
-        panic!("outer boom");
+    let finished = Arc::new(AtomicBool::new(false));
+    let f = finished.clone();
+    let thread = JThread::spawn(move |token| {
+        until_stopped(token);
+        // Some work after the stop, so that a drop that skipped the join would
+        // return before this flag is set.
+        for _ in 0..1000 {
+            std::thread::yield_now();
+        }
+        f.store(true, Ordering::SeqCst);
+        panic!("thread boom");
     });
+    let token = thread.stop_token();
+    // A second panic out of `drop` would abort the whole test binary.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _thread = thread;
+        panic!("outer boom");
+    }));
     let payload = result.unwrap_err();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"outer boom"));
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"outer boom"),
+        "the panic being unwound stays the one that propagates"
+    );
+    assert!(token.stop_requested(), "drop requested the stop");
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "drop joined the thread before returning"
+    );
+
+    // The thread's panic goes to standard error, which the test harness
+    // captures in this process: run this test again in a child process
+    // (not under miri, which cannot spawn processes) and read its stderr.
+    if std::env::var_os(REPORT_CHILD).is_some() || cfg!(miri) {
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "drop_while_unwinding_reports_the_threads_panic_instead_of_aborting",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(REPORT_CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the child failed: {stderr}");
+    assert!(
+        stderr.contains(
+            "stoptoken::JThread <unnamed>: a panic could not be resumed while unwinding: thread boom"
+        ),
+        "the thread's panic was not reported: {stderr}"
+    );
 }
 
 #[test]

@@ -268,3 +268,430 @@ fn condvar_wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate() {
     queue.1.notify_all();
     assert_eq!(consumer.join().unwrap(), (vec![3], true));
 }
+
+// `stoptoken::thread::Condvar`: the C++ `condition_variable_any` algorithm,
+// whose stop callback never takes the user's mutex.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use stoptoken::thread::Condvar as StopCondvar;
+
+type Queue = Arc<(Mutex<Vec<u32>>, StopCondvar)>;
+
+fn queue() -> Queue {
+    Arc::new((Mutex::new(Vec::new()), StopCondvar::new()))
+}
+
+/// A failure bound, not a pacing sleep: a deadlock or a lost wake-up makes the
+/// test fail after this long instead of hanging the test run.
+const BOUND: Duration = Duration::from_secs(30);
+
+/// Receives what a thread under test sends, or fails the test after [`BOUND`].
+fn recv_or_fail<T>(rx: &mpsc::Receiver<T>, what: &str) -> T {
+    match rx.recv_timeout(BOUND) {
+        Ok(value) => value,
+        Err(error) => panic!("{what}: nothing after {BOUND:?} ({error}): deadlock or lost wake-up"),
+    }
+}
+
+#[test]
+fn condvar_type_request_stop_while_holding_the_mutex_wakes_the_waiter_without_deadlock() {
+    // The review's scenario: "lock the queue, mark it closed, notify,
+    // request_stop", all under the queue's lock.
+    // With the free `wait_until` the stop callback would lock the queue's mutex
+    // on the requesting thread, which holds it: a deadlock.
+    struct Shared {
+        items: Vec<u32>,
+        closed: bool,
+    }
+    let shared = Arc::new((
+        Mutex::new(Shared {
+            items: Vec::new(),
+            closed: false,
+        }),
+        StopCondvar::new(),
+    ));
+    let source = StopSource::new();
+
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let (waiter_tx, waiter_rx) = mpsc::channel();
+    let (s, token) = (shared.clone(), source.token());
+    let _waiter = std::thread::spawn(move || {
+        let (mutex, condvar) = &*s;
+        let mut calls = 0;
+        let (guard, ready) = condvar
+            .wait_until(mutex, &token, |shared| {
+                calls += 1;
+                if calls == 1 {
+                    checked_tx.send(()).unwrap();
+                }
+                !shared.items.is_empty()
+            })
+            .unwrap();
+        waiter_tx.send((ready, guard.closed, calls)).unwrap();
+    });
+
+    let (requester_tx, requester_rx) = mpsc::channel();
+    let s = shared.clone();
+    let _requester = std::thread::spawn(move || {
+        // The waiter holds the mutex from its first predicate call until it has
+        // checked the stop flag and is about to sleep (or sleeps), so once we
+        // hold the mutex here the waiter is committed to waiting: only the stop
+        // callback can wake it.
+        checked_rx.recv().unwrap();
+        let mut locked = s.0.lock().unwrap();
+        locked.closed = true;
+        s.1.notify_all(); // wakes the waiter, who must then wait for our lock
+        let first = source.request_stop();
+        drop(locked);
+        requester_tx.send(first).unwrap();
+    });
+
+    assert!(recv_or_fail(&requester_rx, "request_stop under the mutex"));
+    let (ready, closed, calls) = recv_or_fail(&waiter_rx, "the waiter");
+    assert!(!ready, "the wait must end because of the stop");
+    assert!(
+        closed,
+        "the waiter returned with the lock, after the requester"
+    );
+    assert!(
+        calls >= 2,
+        "the waiter slept and re-checked ({calls} calls)"
+    );
+}
+
+#[test]
+fn condvar_type_returns_true_when_notified_after_the_predicate_became_true() {
+    for notify_all in [false, true] {
+        let q = queue();
+        let source = StopSource::new();
+        let (checked_tx, checked_rx) = mpsc::channel();
+        let (p, token) = (q.clone(), source.token());
+        let consumer = std::thread::spawn(move || {
+            let (mutex, condvar) = &*p;
+            let (guard, ready) = condvar
+                .wait_until(mutex, &token, |items| {
+                    let _ = checked_tx.send(());
+                    !items.is_empty()
+                })
+                .unwrap();
+            (guard.clone(), ready)
+        });
+        checked_rx.recv().unwrap();
+        q.0.lock().unwrap().push(5);
+        if notify_all {
+            q.1.notify_all();
+        } else {
+            q.1.notify_one();
+        }
+        assert_eq!(consumer.join().unwrap(), (vec![5], true));
+        assert!(!source.stop_requested());
+    }
+}
+
+#[test]
+fn condvar_type_keeps_waiting_through_notifications_while_the_predicate_is_false() {
+    let q = queue();
+    let source = StopSource::new();
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let (p, token) = (q.clone(), source.token());
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*p;
+        let (guard, ready) = condvar
+            .wait_until(mutex, &token, |items| {
+                checked_tx.send(()).unwrap();
+                !items.is_empty()
+            })
+            .unwrap();
+        (guard.clone(), ready)
+    });
+    // Each predicate call is made with the lock held; once we hold the lock
+    // after it, the consumer is committed to sleeping, so each notification
+    // wakes it for one more (false) check, until the last round adds an item.
+    for round in 0..5 {
+        checked_rx
+            .recv()
+            .expect("the wait returned on a notification alone");
+        let mut items = q.0.lock().unwrap();
+        if round == 4 {
+            items.push(5);
+        }
+        drop(items);
+        q.1.notify_one();
+    }
+    assert_eq!(consumer.join().unwrap(), (vec![5], true));
+}
+
+#[test]
+fn condvar_type_returns_false_when_stopped_during_the_wait() {
+    let q = queue();
+    let source = StopSource::new();
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let (p, token) = (q.clone(), source.token());
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*p;
+        let (_guard, ready) = condvar
+            .wait_until(mutex, &token, |items| {
+                let _ = checked_tx.send(());
+                !items.is_empty()
+            })
+            .unwrap();
+        ready
+    });
+    checked_rx.recv().unwrap();
+    source.request_stop();
+    assert!(!consumer.join().unwrap());
+}
+
+#[test]
+fn condvar_type_stop_wakes_every_waiter() {
+    let q = queue();
+    let source = StopSource::new();
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let (p, token, tx) = (q.clone(), source.token(), checked_tx.clone());
+            std::thread::spawn(move || {
+                let (mutex, condvar) = &*p;
+                let (_guard, ready) = condvar
+                    .wait_until(mutex, &token, |items| {
+                        let _ = tx.send(());
+                        !items.is_empty()
+                    })
+                    .unwrap();
+                ready
+            })
+        })
+        .collect();
+    for _ in 0..3 {
+        checked_rx.recv().unwrap();
+    }
+    // Usually all three are committed to sleeping by now (a spurious wake-up
+    // may have sent twice for one); wherever they are, the stop must end all.
+    let held = q.0.lock().unwrap();
+    source.request_stop();
+    drop(held);
+    for waiter in waiters {
+        assert!(!waiter.join().unwrap());
+    }
+}
+
+#[test]
+fn condvar_type_already_stopped_returns_the_predicate_at_once() {
+    let (mutex, condvar) = (Mutex::new(0u32), StopCondvar::new());
+    let source = StopSource::new();
+    source.request_stop();
+    let token = source.token();
+    let calls = AtomicUsize::new(0);
+    let counted = |n: &mut u32, want: u32| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        *n == want
+    };
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &token, |n| counted(n, 1))
+        .unwrap();
+    assert!(!ready);
+    drop(guard);
+    // As in C++: a stopped token gives `pred()`, which may be true.
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &token, |n| counted(n, 0))
+        .unwrap();
+    assert!(ready);
+    drop(guard);
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, HOUR, |n| counted(n, 1))
+        .unwrap();
+    assert!(!ready);
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "one predicate call each");
+}
+
+#[test]
+fn condvar_type_returns_at_once_when_the_predicate_is_true_first() {
+    let (mutex, condvar) = (Mutex::new(7u32), StopCondvar::new());
+    let source = StopSource::new();
+    let mut calls = 0;
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &source.token(), |n| {
+            calls += 1;
+            *n == 7
+        })
+        .unwrap();
+    assert!(ready);
+    assert_eq!(*guard, 7);
+    drop(guard);
+    assert_eq!(calls, 1);
+    // The never-stopping token too, and the timed form.
+    let never = stoptoken::StopToken::default();
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &never, HOUR, |n| *n == 7)
+        .unwrap();
+    assert!(ready);
+    assert!(!source.stop_requested());
+}
+
+#[test]
+fn condvar_type_timed_wait_times_out_then_can_still_succeed() {
+    let (mutex, condvar) = (Mutex::new(false), StopCondvar::new());
+    let source = StopSource::new();
+    let token = source.token();
+    let start = Instant::now();
+    let (guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, Duration::from_millis(10), |r| *r)
+        .unwrap();
+    assert!(!ready);
+    assert!(start.elapsed() >= Duration::from_millis(10));
+    drop(guard);
+    *mutex.lock().unwrap() = true;
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, HOUR, |r| *r)
+        .unwrap();
+    assert!(ready);
+    // A timeout too long for a deadline means no deadline.
+    drop(_guard);
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, Duration::MAX, |r| *r)
+        .unwrap();
+    assert!(ready);
+}
+
+#[test]
+fn condvar_type_timed_wait_returns_false_when_stopped_during_a_long_wait() {
+    let q = queue();
+    let source = StopSource::new();
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let (p, token) = (q.clone(), source.token());
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*p;
+        let (_guard, ready) = condvar
+            .wait_timeout_until(mutex, &token, HOUR, |items| {
+                let _ = checked_tx.send(());
+                !items.is_empty()
+            })
+            .unwrap();
+        ready
+    });
+    checked_rx.recv().unwrap();
+    // Under the lock, as in the deadlock scenario, for the timed form too.
+    let held = q.0.lock().unwrap();
+    source.request_stop();
+    drop(held);
+    // A missed stop would keep the consumer waiting for an hour.
+    assert!(!consumer.join().unwrap());
+}
+
+#[test]
+fn condvar_type_stop_requested_by_the_predicate_itself_ends_the_wait() {
+    // The callback then runs on the waiting thread (at registration), which
+    // holds the user's mutex: it must not need it.
+    let (mutex, condvar) = (Mutex::new(0u32), StopCondvar::new());
+    let source = StopSource::new();
+    let mut calls = 0;
+    let (_guard, ready) = condvar
+        .wait_until(&mutex, &source.token(), |_| {
+            calls += 1;
+            source.request_stop();
+            false
+        })
+        .unwrap();
+    assert!(!ready);
+    assert_eq!(calls, 1);
+}
+
+#[test]
+fn condvar_type_a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait() {
+    // Another registration on the same token locks the user's mutex. The wait
+    // deregisters its own callback with that mutex held, which must not wait
+    // for the other callback.
+    let q = queue();
+    let source = StopSource::new();
+    let p = q.clone();
+    let _other = StopCallback::new(&source.token(), move || p.0.lock().unwrap().push(9));
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let (p, token) = (q.clone(), source.token());
+    let consumer = std::thread::spawn(move || {
+        let (mutex, condvar) = &*p;
+        let (guard, ready) = condvar
+            .wait_until(mutex, &token, |items| {
+                let _ = checked_tx.send(());
+                items.contains(&100)
+            })
+            .unwrap();
+        (guard.clone(), ready)
+    });
+    checked_rx.recv().unwrap();
+    let (done_tx, done_rx) = mpsc::channel();
+    let _requester = std::thread::spawn(move || done_tx.send(source.request_stop()).unwrap());
+    assert!(recv_or_fail(&done_rx, "request_stop"));
+    let (items, ready) = consumer.join().unwrap();
+    // The other callback pushed before or after the waiter returned.
+    assert!(!ready);
+    assert!(items.is_empty() || items == [9]);
+    assert_eq!(*q.0.lock().unwrap(), vec![9]);
+}
+
+#[test]
+fn condvar_type_reports_poisoning_but_still_works() {
+    let pair = Arc::new((Mutex::new(1u32), StopCondvar::new()));
+    let p = pair.clone();
+    let _ = std::thread::spawn(move || {
+        let _guard = p.0.lock().unwrap();
+        panic!("poison");
+    })
+    .join();
+    let source = StopSource::new();
+    let error = pair
+        .1
+        .wait_until(&pair.0, &source.token(), |n| *n == 1)
+        .unwrap_err();
+    let (guard, ready) = error.into_inner();
+    assert!(ready);
+    assert_eq!(*guard, 1);
+}
+
+#[test]
+fn condvar_type_waits_need_no_send_data() {
+    // `Rc` is not `Send`: the callback never touches the user's mutex, so the
+    // waits accept it (the free functions require `T: Send`).
+    let (mutex, condvar) = (Mutex::new(std::rc::Rc::new(3u32)), StopCondvar::new());
+    let source = StopSource::new();
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &source.token(), |n| **n == 3)
+        .unwrap();
+    assert!(ready);
+    drop(guard);
+    source.request_stop();
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &source.token(), HOUR, |n| **n == 4)
+        .unwrap();
+    assert!(!ready);
+}
+
+#[test]
+fn condvar_type_panicking_predicate_leaves_the_wait_cleanly() {
+    let q = queue();
+    let source = StopSource::new();
+    let (checked_tx, checked_rx) = mpsc::channel();
+    let (p, token) = (q.clone(), source.token());
+    let waiter = std::thread::spawn(move || {
+        let (mutex, condvar) = &*p;
+        let mut calls = 0;
+        let _ = condvar.wait_until(mutex, &token, |_| {
+            calls += 1;
+            if calls == 2 {
+                panic!("pred boom");
+            }
+            let _ = checked_tx.send(());
+            false
+        });
+    });
+    checked_rx.recv().unwrap();
+    drop(q.0.lock().unwrap());
+    q.1.notify_all();
+    assert!(waiter.join().is_err());
+    // The registration is gone: a stop runs no dangling callback, and the
+    // condvar and the (poisoned) mutex still work.
+    source.request_stop();
+    let error =
+        q.1.wait_until(&q.0, &source.token(), |_| false)
+            .unwrap_err();
+    assert!(!error.into_inner().1);
+}

@@ -1,209 +1,408 @@
-//! Condition-variable waits that also wake on a stop request (C++
-//! `condition_variable_any::wait(lock, stoken, pred)`).
+//! `Condvar`: a condition variable whose waits also end on a stop request (C++
+//! `std::condition_variable_any` with its `stop_token` waits).
 //!
-//! The stop callback locks the mutex before it notifies, so a stop can never
-//! slip between the waiter's check and its wait. That callback is registered
-//! and deregistered only while the waiter does not hold the mutex: registering
-//! on a stopped token runs it at once on this thread, and deregistering waits for
-//! it when it runs on another thread, where it may be waiting for the mutex.
+//! The algorithm is libstdc++'s `condition_variable_any::wait(lock, stoken,
+//! pred)`. The condvar owns an internal mutex and condvar, and the stop callback
+//! of a wait takes only that internal mutex, never the user's. The waiter checks
+//! the stop flag under the internal mutex, and only then releases the user's
+//! mutex and sleeps (which releases the internal one). The callback takes the
+//! internal mutex before it notifies, so it comes either before the check,
+//! which then sees the flag (a stop sets the flag before it runs any callback),
+//! or after the waiter went to sleep, which the notification then reaches.
+//! `notify_one`/`notify_all` take the internal mutex the same way, so a change
+//! made under the user's mutex before a notification is never missed either.
+//! The internal mutex is never held while blocking on the user's mutex or while
+//! running user code, so a stop or a notification may come from anywhere, also
+//! from a thread that holds the user's mutex.
 
+use std::fmt;
 use std::sync::{LockResult, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::state::with_scoped_callback;
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{Condvar as StdCondvar, Mutex, MutexGuard};
 use crate::StopToken;
 
-/// Locks `mutex` and waits on `condvar` until `pred` returns `true` or a stop is
-/// requested on `token`; returns the guard and the last value of `pred` (C++
-/// `condition_variable_any::wait(lock, stoken, pred)`).
+/// A condition variable whose waits also end on a stop request: the Rust
+/// counterpart of C++ `std::condition_variable_any` with its `stop_token`
+/// waits (`wait(lock, stoken, pred)` and `wait_for(lock, stoken, rel_time,
+/// pred)`).
 ///
-/// `pred` is called with the lock held, first before any waiting; a stop
-/// requested before the call returns at once. Notify the condvar after changing
-/// the data, as with any condvar.
+/// It works with any `std::sync::Mutex<T>`: a wait locks the mutex, calls the
+/// predicate with the lock held, and returns the guard with the predicate's
+/// last value. Notify with [`notify_one`](Condvar::notify_one) or
+/// [`notify_all`](Condvar::notify_all) after changing the data, as with any
+/// condvar.
 ///
-/// # Errors
-/// Like `std`, a poisoned mutex gives `Err`, whose
-/// [`into_inner`](PoisonError::into_inner) still holds the guard and the result.
+/// Unlike with the free functions [`wait_until`](super::wait_until) and
+/// [`wait_timeout_until`](super::wait_timeout_until), a
+/// stop may be requested from any thread at any time, also by a thread that
+/// holds the mutex being waited with ("lock the queue, mark it closed,
+/// `request_stop`"): the stop callback of a wait takes only this condvar's own
+/// internal lock, never the user's mutex. For the same reason the waits put no
+/// `Send` bound on `T`.
 ///
 /// # Examples
 ///
 /// ```
-/// use std::sync::{Arc, Condvar, Mutex};
-/// use stoptoken::{thread::wait_until, StopSource};
+/// use std::sync::{Arc, Mutex};
+/// use stoptoken::{thread::Condvar, JThread};
 ///
 /// let queue = Arc::new((Mutex::new(Vec::<u32>::new()), Condvar::new()));
-/// let source = StopSource::new();
-/// let (q, token) = (queue.clone(), source.token());
-/// let consumer = std::thread::spawn(move || {
+/// let q = queue.clone();
+/// let consumer = JThread::spawn(move |token| {
 ///     let (mutex, condvar) = &*q;
 ///     let mut taken = Vec::new();
 ///     loop {
 ///         let (mut items, ready) =
-///             wait_until(mutex, condvar, &token, |items| !items.is_empty()).unwrap();
+///             condvar.wait_until(mutex, &token, |items| !items.is_empty()).unwrap();
 ///         if !ready {
 ///             return taken; // stopped
 ///         }
 ///         taken.append(&mut items);
 ///     }
 /// });
-/// queue.0.lock().unwrap().push(7);
-/// queue.1.notify_all();
-/// source.request_stop();
+/// let (mutex, condvar) = &*queue;
+/// mutex.lock().unwrap().push(7);
+/// condvar.notify_all();
+/// // Stopping while holding the queue's lock is fine with this condvar.
+/// let closing = mutex.lock().unwrap();
+/// consumer.request_stop();
+/// drop(closing);
 /// let taken = consumer.join().unwrap();
 /// assert!(taken.is_empty() || taken == [7]);
 /// ```
-pub fn wait_until<'a, T, P>(
-    mutex: &'a Mutex<T>,
-    condvar: &Condvar,
-    token: &StopToken,
-    pred: P,
-) -> LockResult<(MutexGuard<'a, T>, bool)>
-where
-    T: Send,
-    P: FnMut(&mut T) -> bool,
-{
-    wait_inner(mutex, condvar, token, pred, |guard| {
-        match condvar.wait(guard) {
-            Ok(guard) => Waited::Woken(guard),
-            Err(error) => Waited::Poisoned(error.into_inner()),
-        }
-    })
+pub struct Condvar {
+    /// Guards no data. Held from each waiter's stop check until it sleeps on
+    /// `condvar`, and around each notification, so that neither a notification
+    /// nor a stop falls between a waiter's check and its sleep.
+    ///
+    /// Invariant: never held while blocking on a user's mutex or while running
+    /// user code (a predicate or a stop callback).
+    lock: Mutex<()>,
+    condvar: StdCondvar,
 }
 
-/// Like [`wait_until`], but also gives up after `timeout`; returns the guard and
-/// the last value of `pred` (`false` after a timeout or a stop).
-///
-/// # Errors
-/// As for [`wait_until`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::{Condvar, Mutex};
-/// use std::time::Duration;
-/// use stoptoken::{thread::wait_timeout_until, StopSource};
-///
-/// let (mutex, condvar) = (Mutex::new(false), Condvar::new());
-/// let source = StopSource::new();
-/// let (_guard, ready) =
-///     wait_timeout_until(&mutex, &condvar, &source.token(), Duration::from_millis(5), |ready| *ready)
-///         .unwrap();
-/// assert!(!ready); // timed out
-/// ```
-pub fn wait_timeout_until<'a, T, P>(
-    mutex: &'a Mutex<T>,
-    condvar: &Condvar,
-    token: &StopToken,
-    timeout: std::time::Duration,
-    pred: P,
-) -> LockResult<(MutexGuard<'a, T>, bool)>
-where
-    T: Send,
-    P: FnMut(&mut T) -> bool,
-{
-    use std::time::Instant;
-    // `None` when the deadline is too far to represent: no timeout.
-    let deadline = Instant::now().checked_add(timeout);
-    wait_inner(mutex, condvar, token, pred, |guard| {
-        let Some(deadline) = deadline else {
-            return match condvar.wait(guard) {
-                Ok(guard) => Waited::Woken(guard),
-                Err(error) => Waited::Poisoned(error.into_inner()),
-            };
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Waited::TimedOut(guard);
+impl Condvar {
+    /// A new condition variable with no waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::thread::Condvar;
+    ///
+    /// static READY: Condvar = Condvar::new();
+    /// READY.notify_all(); // nobody waits: nothing happens
+    /// ```
+    #[cfg(not(loom))]
+    #[must_use]
+    pub const fn new() -> Self {
+        Condvar {
+            lock: Mutex::new(()),
+            condvar: StdCondvar::new(),
         }
-        match condvar.wait_timeout(guard, left) {
-            Ok((guard, _)) => Waited::Woken(guard),
-            Err(error) => Waited::Poisoned(error.into_inner().0),
-        }
-    })
-}
+    }
 
-/// How one blocking wait ended.
-enum Waited<'a, T> {
-    Woken(MutexGuard<'a, T>),
-    Poisoned(MutexGuard<'a, T>),
-    /// The deadline had passed: no wait happened.
-    TimedOut(MutexGuard<'a, T>),
-}
-
-/// The shared loop: `wait` blocks once (or reports the deadline passed).
-///
-/// The predicate and the stop are first checked under the lock with no
-/// callback registered, so the common "already true" case costs one lock. To
-/// wait, the notifying callback is registered with the mutex *released* (if the
-/// stop was already requested it runs at once, on this thread, and takes the
-/// mutex), then the mutex is taken for the check-and-wait loop, and released
-/// again before the callback is deregistered (deregistering waits for a callback
-/// running elsewhere, which may be waiting for the mutex). The next round
-/// re-checks under a fresh lock, so the result is always the predicate's value
-/// under the returned guard, and `false` only after a stop or a timeout, as in
-/// C++.
-fn wait_inner<'a, T, P, W>(
-    mutex: &'a Mutex<T>,
-    condvar: &Condvar,
-    token: &StopToken,
-    mut pred: P,
-    mut wait: W,
-) -> LockResult<(MutexGuard<'a, T>, bool)>
-where
-    T: Send,
-    P: FnMut(&mut T) -> bool,
-    W: FnMut(MutexGuard<'a, T>) -> Waited<'a, T>,
-{
-    let mut poisoned = false;
-    let mut expired = false;
-    loop {
-        let (mut guard, lock_poisoned) = lock(mutex);
-        poisoned |= lock_poisoned;
-        let done = pred(&mut guard);
-        if done || expired || token.stop_requested() {
-            return if poisoned {
-                Err(PoisonError::new((guard, done)))
-            } else {
-                Ok((guard, done))
-            };
+    /// A new condition variable with no waiters (not `const` under loom, whose
+    /// primitives have no `const fn new`).
+    #[cfg(loom)]
+    #[must_use]
+    pub fn new() -> Self {
+        Condvar {
+            lock: Mutex::new(()),
+            condvar: StdCondvar::new(),
         }
-        drop(guard);
-        let notify = || {
-            // Taking the mutex orders this notification after the waiter's
-            // check of the stop flag, or before it, where it sees the flag.
-            drop(mutex.lock());
-            condvar.notify_all();
-        };
-        with_scoped_callback(token, notify, || {
-            let (mut guard, lock_poisoned) = lock(mutex);
-            poisoned |= lock_poisoned;
-            loop {
-                if pred(&mut guard) || token.stop_requested() {
-                    // Released before the callback is deregistered (see above).
+    }
+
+    /// Wakes one thread waiting on this condvar, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// let pair = Arc::new((Mutex::new(false), Condvar::new()));
+    /// let source = StopSource::new();
+    /// let (p, token) = (pair.clone(), source.token());
+    /// let waiter = std::thread::spawn(move || {
+    ///     let (mutex, condvar) = &*p;
+    ///     let (_guard, ready) = condvar.wait_until(mutex, &token, |ready| *ready).unwrap();
+    ///     ready
+    /// });
+    /// *pair.0.lock().unwrap() = true;
+    /// pair.1.notify_one();
+    /// assert!(waiter.join().unwrap());
+    /// ```
+    pub fn notify_one(&self) {
+        // Taking the internal lock puts this notification either before a
+        // waiter's stop check and predicate, or after it went to sleep; the
+        // lock is released first so the woken waiter does not wait for it.
+        drop(self.lock_internal());
+        self.condvar.notify_one();
+    }
+
+    /// Wakes all threads waiting on this condvar.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// let pair = Arc::new((Mutex::new(0u32), Condvar::new()));
+    /// let source = StopSource::new();
+    /// let waiters: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         let (p, token) = (pair.clone(), source.token());
+    ///         std::thread::spawn(move || {
+    ///             let (mutex, condvar) = &*p;
+    ///             condvar.wait_until(mutex, &token, |n| *n > 0).unwrap().1
+    ///         })
+    ///     })
+    ///     .collect();
+    /// *pair.0.lock().unwrap() = 1;
+    /// pair.1.notify_all();
+    /// for waiter in waiters {
+    ///     assert!(waiter.join().unwrap());
+    /// }
+    /// ```
+    pub fn notify_all(&self) {
+        // As in `notify_one`.
+        drop(self.lock_internal());
+        self.condvar.notify_all();
+    }
+
+    /// Locks `mutex` and waits until `pred` returns `true` or a stop is
+    /// requested on `token`; returns the guard and the last value of `pred`
+    /// (C++ `condition_variable_any::wait(lock, stoken, pred)`).
+    ///
+    /// `pred` is called with the lock held, first before any waiting, then after
+    /// each wake-up. If the stop was already requested, the result is `pred`'s
+    /// first value; otherwise `false` means a stop ended the wait, with `pred`
+    /// `false` under the returned guard. The stop may be requested from any
+    /// thread, also from one that holds `mutex`, and from `pred` itself.
+    ///
+    /// # Errors
+    /// Like `std`, a poisoned mutex gives `Err`, whose
+    /// [`into_inner`](PoisonError::into_inner) still holds the guard and the result.
+    ///
+    /// # Panics
+    /// A panic of `pred` propagates (the wait's stop callback is deregistered on
+    /// the way out). As with `std::sync::Mutex::lock`, calling this while the
+    /// current thread already holds `mutex` may panic or deadlock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// struct Queue {
+    ///     items: Vec<u32>,
+    ///     closed: bool,
+    /// }
+    /// let queue = Queue { items: vec![], closed: false };
+    /// let shared = Arc::new((Mutex::new(queue), Condvar::new()));
+    /// let source = StopSource::new();
+    /// let (s, token) = (shared.clone(), source.token());
+    /// let consumer = std::thread::spawn(move || {
+    ///     let (mutex, condvar) = &*s;
+    ///     let (_queue, ready) =
+    ///         condvar.wait_until(mutex, &token, |queue| !queue.items.is_empty()).unwrap();
+    ///     ready
+    /// });
+    /// // Close the queue and stop the consumer under one lock: no deadlock.
+    /// let mut queue = shared.0.lock().unwrap();
+    /// queue.closed = true;
+    /// source.request_stop();
+    /// drop(queue);
+    /// assert!(!consumer.join().unwrap());
+    /// ```
+    pub fn wait_until<'a, T, P>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        pred: P,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)>
+    where
+        P: FnMut(&mut T) -> bool,
+    {
+        self.wait_loop(mutex, token, None, pred)
+    }
+
+    /// Like [`wait_until`](Condvar::wait_until), but also gives up after
+    /// `timeout`; returns the guard and the last value of `pred` (C++
+    /// `condition_variable_any::wait_for(lock, stoken, rel_time, pred)`).
+    ///
+    /// `false` means a stop or the timeout ended the wait. A `timeout` too long
+    /// to represent as a deadline waits without one.
+    ///
+    /// # Errors
+    /// As for [`wait_until`](Condvar::wait_until).
+    ///
+    /// # Panics
+    /// As for [`wait_until`](Condvar::wait_until).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use std::time::Duration;
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// let (mutex, condvar) = (Mutex::new(false), Condvar::new());
+    /// let source = StopSource::new();
+    /// let five_ms = Duration::from_millis(5);
+    /// let (_guard, ready) =
+    ///     condvar.wait_timeout_until(&mutex, &source.token(), five_ms, |ready| *ready).unwrap();
+    /// assert!(!ready); // timed out
+    /// ```
+    pub fn wait_timeout_until<'a, T, P>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        timeout: Duration,
+        pred: P,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)>
+    where
+        P: FnMut(&mut T) -> bool,
+    {
+        // `None` when the deadline is too far to represent: no timeout.
+        let deadline = Instant::now().checked_add(timeout);
+        self.wait_loop(mutex, token, deadline, pred)
+    }
+
+    /// libstdc++'s `condition_variable_any::wait(lock, stoken, pred)`, with an
+    /// optional deadline:
+    ///
+    /// ```text
+    /// lock user; if stopped: return pred()
+    /// register a stop callback that calls notify_all()
+    /// while !pred():
+    ///     if the deadline passed: return false
+    ///     lock internal
+    ///     if stopped: unlock internal; return false      (user lock kept)
+    ///     unlock user; sleep on internal; unlock internal; lock user
+    /// return true
+    /// ```
+    ///
+    /// The first `pred` runs before the registration, so a wait that need not
+    /// block registers nothing. The callback is registered and deregistered with
+    /// the user's lock held, which is fine: the callback takes only the internal
+    /// lock, which this thread does not hold then, and deregistering waits for
+    /// this callback alone, never for another one (which might want the user's
+    /// lock).
+    fn wait_loop<'a, T, P>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        deadline: Option<Instant>,
+        mut pred: P,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)>
+    where
+        P: FnMut(&mut T) -> bool,
+    {
+        let (mut guard, mut poisoned) = lock(mutex);
+        if token.stop_requested() {
+            let done = pred(&mut guard);
+            return outcome(guard, done, poisoned);
+        }
+        if pred(&mut guard) {
+            return outcome(guard, true, poisoned);
+        }
+        let (guard, done) = with_scoped_callback(
+            token,
+            || self.notify_all(),
+            || {
+                // Here `pred` is false under `guard`.
+                loop {
+                    let timeout = match deadline {
+                        None => None,
+                        Some(deadline) => {
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            if left.is_zero() {
+                                return (guard, false);
+                            }
+                            Some(left)
+                        }
+                    };
+                    let internal = self.lock_internal();
+                    // Checked under the internal lock: a stop callback that has not
+                    // taken it yet notifies after we sleep (see the module doc).
+                    if token.stop_requested() {
+                        drop(internal);
+                        return (guard, false);
+                    }
+                    // Released only now, so a notifier that changes the data under
+                    // the user's lock then calls `notify_*` finds us asleep.
                     drop(guard);
-                    return;
+                    let internal = match timeout {
+                        None => self
+                            .condvar
+                            .wait(internal)
+                            .unwrap_or_else(PoisonError::into_inner),
+                        Some(timeout) => {
+                            self.condvar
+                                .wait_timeout(internal, timeout)
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .0
+                        }
+                    };
+                    // Never block on the user's lock with the internal one held: a
+                    // thread holding the user's lock may be requesting the stop.
+                    drop(internal);
+                    let (next, lock_poisoned) = lock(mutex);
+                    poisoned |= lock_poisoned;
+                    guard = next;
+                    if pred(&mut guard) {
+                        return (guard, true);
+                    }
                 }
-                guard = match wait(guard) {
-                    Waited::Woken(next) => next,
-                    Waited::Poisoned(next) => {
-                        poisoned = true;
-                        next
-                    }
-                    Waited::TimedOut(next) => {
-                        expired = true;
-                        drop(next);
-                        return;
-                    }
-                };
-            }
-        });
+            },
+        );
+        outcome(guard, done, poisoned)
+    }
+
+    /// Takes the internal lock; it guards no data, so poisoning is ignored.
+    fn lock_internal(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for Condvar {
+    /// Same as [`Condvar::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condvar = stoptoken::thread::Condvar::default();
+    /// condvar.notify_one();
+    /// ```
+    fn default() -> Self {
+        Condvar::new()
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar").finish_non_exhaustive()
     }
 }
 
 /// Locks, recovering the guard from a poisoned mutex; says whether it was.
-fn lock<T>(mutex: &Mutex<T>) -> (MutexGuard<'_, T>, bool) {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> (MutexGuard<'_, T>, bool) {
     match mutex.lock() {
         Ok(guard) => (guard, false),
         Err(error) => (error.into_inner(), true),
+    }
+}
+
+/// The result of a wait: `Err` when the mutex was poisoned at any lock.
+pub(super) fn outcome<G>(guard: G, done: bool, poisoned: bool) -> LockResult<(G, bool)> {
+    if poisoned {
+        Err(PoisonError::new((guard, done)))
+    } else {
+        Ok((guard, done))
     }
 }

@@ -75,10 +75,20 @@ impl<T: Send + 'static> JThread<T> {
 impl JThread<()> {
     /// A [`Builder`] to set the name and stack size before spawning.
     ///
+    /// The thread may return any type: [`Builder`] is not generic, and
+    /// [`Builder::spawn`] takes the result type from its closure. This method
+    /// is defined on `JThread<()>` alone so that `JThread::builder()` needs no
+    /// type annotation (on every `JThread<T>`, the unused `T` could not be
+    /// inferred); so write `JThread::builder()` or [`Builder::new()`], not
+    /// `JThread::<T>::builder()`.
+    ///
     /// # Examples
     ///
     /// ```
-    /// let thread = stoptoken::JThread::builder()
+    /// use stoptoken::JThread;
+    ///
+    /// // A `JThread<Option<String>>`, from `JThread::builder()`.
+    /// let thread: JThread<Option<String>> = JThread::builder()
     ///     .name("worker".into())
     ///     .spawn(|_token| std::thread::current().name().map(str::to_owned))?;
     /// assert_eq!(thread.join().unwrap().as_deref(), Some("worker"));

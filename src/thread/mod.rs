@@ -6,18 +6,23 @@
 //! - [`scope`]: `std::thread::scope` whose threads get a
 //!   [`StopToken`](crate::StopToken) and are all stopped and joined at the end.
 //! - [`sleep`]: a sleep that returns `Err(Stopped)` as soon as a stop is requested.
-//! - [`wait_until`] and [`wait_timeout_until`]: a condition-variable wait over
-//!   `std::sync::{Mutex, Condvar}` that also wakes on a stop (C++
-//!   `condition_variable_any::wait(lock, stoken, pred)`).
+//! - [`Condvar`]: a condition variable whose waits also end on a stop (C++
+//!   `std::condition_variable_any` with its `stop_token` waits), usable with
+//!   any `std::sync::Mutex`; a stop may be requested while holding that mutex.
+//! - [`wait_until`] and [`wait_timeout_until`]: the same wait over a user's
+//!   `std::sync::{Mutex, Condvar}`, for code that already has that pair; a stop
+//!   must not be requested while holding the mutex (see their `# Deadlocks`).
 
 mod builder;
 mod condvar;
 mod jthread;
 mod scope;
 mod sleep;
+mod wait;
 
 pub use builder::Builder;
-pub use condvar::{wait_timeout_until, wait_until};
+pub use condvar::Condvar;
 pub use jthread::JThread;
 pub use scope::{scope, Scope};
 pub use sleep::sleep;
+pub use wait::{wait_timeout_until, wait_until};
