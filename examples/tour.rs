@@ -8,11 +8,11 @@
 //! Run: `cargo run --release --example tour`
 
 use std::future::Future;
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use stoptoken::thread::wait_until;
+use stoptoken::thread::Condvar;
 use stoptoken::{
     sleep, InplaceStopCallback, InplaceStopSource, JThread, NeverStopToken, StopCallback,
     StopReason, StopSource, StoppableToken,
@@ -104,8 +104,9 @@ fn main() {
     let p = pair.clone();
     let consumer = JThread::spawn(move |token| {
         let (mutex, condvar) = &*p;
-        let (_items, ready) =
-            wait_until(mutex, condvar, &token, |items| !items.is_empty()).unwrap();
+        let (_items, ready) = condvar
+            .wait_until(mutex, &token, |items| !items.is_empty())
+            .unwrap();
         ready
     });
     consumer.request_stop();
