@@ -13,6 +13,15 @@
 //! `request_stop_if_possible`, so a deadline that fires while the last source
 //! is being dropped leaves the state unstopped, as if it had been cancelled.
 //!
+//! Concurrency: the map is only read and written under the one mutex, and the
+//! thread re-checks the earliest entry under it after every wake-up, so an
+//! insertion cannot be missed (the textbook mutex + condvar pattern; `std`'s
+//! primitives, not the loom shim, since the thread is process-wide). The one
+//! lock-free interaction, a firing racing the last source's drop, is
+//! `request_stop_if_possible` against `remove_source`, which the loom model
+//! `loom_core::child_drop_then_parent_stop_keeps_stop_possible_monotonic`
+//! explores through the same call from a `child_of` link.
+//!
 //! Why not the async runtime's timer when one is running: a tokio timer only
 //! fires while its runtime is alive and driven, so a deadline source handed to a
 //! plain thread would silently never fire after the runtime shut down (or while
