@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use futures::executor::block_on;
@@ -88,6 +88,70 @@ fn a_hand_written_future_sees_the_token_in_poll() {
     let source = StopSource::new();
     source.request_stop();
     assert!(block_on(with_stop_token(source.token(), Peek)));
+}
+
+/// Polls `future` once, from inside the calling task's poll.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
+}
+
+/// Records the current token when dropped.
+struct RecordOnDrop(Arc<Mutex<Option<StopToken>>>);
+
+impl Drop for RecordOnDrop {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(current_token());
+    }
+}
+
+#[test]
+fn the_future_is_dropped_with_its_token_current_when_the_wrapper_is_dropped_first() {
+    let outer = StopSource::new();
+    let inner = StopSource::new();
+    let seen = Arc::new(Mutex::new(None));
+    let guard = RecordOnDrop(seen.clone());
+    let mut future = Box::pin(with_stop_token(inner.token(), async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    }));
+    // Dropped from inside a poll under another token: the inner one is seen.
+    let dropped_under = block_on(with_stop_token(outer.token(), async move {
+        assert!(poll_once(&mut future).await.is_pending());
+        drop(future);
+        current_token()
+    }));
+    assert_eq!(*seen.lock().unwrap(), Some(inner.token()));
+    assert_eq!(dropped_under, outer.token()); // restored after the drop
+    assert_eq!(current_token(), StopToken::default());
+}
+
+#[test]
+fn the_future_is_dropped_with_its_token_current_when_it_completes() {
+    /// Ready at once; records the current token when dropped.
+    struct ReadyThenDropped {
+        _record: RecordOnDrop,
+    }
+    impl Future for ReadyThenDropped {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Ready(())
+        }
+    }
+    let source = StopSource::new();
+    let seen = Arc::new(Mutex::new(None));
+    let mut future = Box::pin(with_stop_token(
+        source.token(),
+        ReadyThenDropped {
+            _record: RecordOnDrop(seen.clone()),
+        },
+    ));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_ready());
+    // Dropped in the poll that completed it, before the wrapper is dropped.
+    assert_eq!(*seen.lock().unwrap(), Some(source.token()));
+    assert_eq!(current_token(), StopToken::default());
+    drop(future);
+    assert_eq!(*seen.lock().unwrap(), Some(source.token()));
 }
 
 #[test]
