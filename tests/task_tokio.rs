@@ -3,12 +3,13 @@
 //! never by sleeping in real time.
 #![cfg(feature = "tokio")]
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use stoptoken::task::{current_token, run_async, sleep, spawn, when_all, with_stop_token};
-use stoptoken::{StopSource, Stopped};
+use stoptoken::{StopCallback, StopSource, Stopped};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
@@ -187,4 +188,43 @@ async fn when_all_stops_sleeping_siblings_on_a_failure() {
     assert_eq!(outcome, Err("failed"));
     assert_eq!(finished.load(Ordering::SeqCst), 2);
     assert!(start.elapsed() < HOUR);
+}
+
+#[test]
+fn stop_on_drop_while_unwinding_survives_a_panicking_stop_callback() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let handle = spawn(std::future::pending::<()>()).stop_on_drop();
+    let token = handle.stop_token();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = ran.clone();
+    let _counting = StopCallback::new(&token, move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    // Registered last, so it runs first (newest first).
+    let _panicking = StopCallback::new(&token, || panic!("the stop callback"));
+    let outcome = catch_unwind(AssertUnwindSafe(move || {
+        let _handle = handle; // dropped while unwinding: a second panic would abort
+        panic!("the first panic");
+    }));
+    let payload = outcome.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the first panic"));
+    assert!(token.stop_requested());
+    assert_eq!(ran.load(Ordering::SeqCst), 1); // the other callback still ran
+}
+
+#[test]
+fn stop_on_drop_outside_an_unwind_propagates_a_stop_callbacks_panic() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let handle = spawn(std::future::pending::<()>()).stop_on_drop();
+    let token = handle.stop_token();
+    let _panicking = StopCallback::new(&token, || panic!("the stop callback"));
+    let payload = catch_unwind(AssertUnwindSafe(move || drop(handle))).unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the stop callback"));
+    assert!(token.stop_requested());
 }

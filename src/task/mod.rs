@@ -73,6 +73,8 @@
 
 mod current;
 mod group;
+#[cfg(feature = "tokio")]
+mod stop_in_drop;
 mod until;
 mod when_all;
 mod when_any;

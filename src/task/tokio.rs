@@ -14,6 +14,7 @@ use core::task::{Context, Poll};
 use tokio::runtime::Handle;
 use tokio::task::{JoinError, JoinHandle};
 
+use super::stop_in_drop::request_stop_in_drop;
 use super::{current_token, with_stop_token};
 use crate::{StopSource, StopToken};
 
@@ -206,6 +207,14 @@ impl<T> StopHandle<T> {
     /// Makes dropping this handle request the task's stop (it is not
     /// aborted: it still finishes on its own, detached).
     ///
+    /// The stop runs the stop callbacks registered on the task's token inside
+    /// the drop. If one panics, its panic propagates from the drop, as from
+    /// [`request_stop`](StopHandle::request_stop); but when the handle is
+    /// dropped while the thread is already unwinding from another panic, that
+    /// second panic would abort the process, so it is caught instead, reported
+    /// on standard error and dropped (the stop itself is still requested, and
+    /// every other callback still runs).
+    ///
     /// # Examples
     ///
     /// ```
@@ -234,7 +243,7 @@ impl<T> Future for StopHandle<T> {
 impl<T> Drop for StopHandle<T> {
     fn drop(&mut self) {
         if self.stop_on_drop {
-            self.source.request_stop();
+            request_stop_in_drop(&self.source, "a stop_on_drop StopHandle");
         }
     }
 }
