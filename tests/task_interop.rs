@@ -96,3 +96,16 @@ fn with_cancellation_token_also_follows_the_parent_stop() {
     ));
     assert!(outcome);
 }
+
+#[test]
+fn with_cancellation_token_stops_what_is_linked_below_when_it_returns() {
+    let parent = StopSource::new();
+    let below = futures::executor::block_on(with_stop_token(
+        parent.token(),
+        with_cancellation_token(CancellationToken::new(), async {
+            StopSource::child_of(&current_token()) // e.g. a task spawned inside
+        }),
+    ));
+    assert!(below.stop_requested());
+    assert!(!parent.stop_requested());
+}

@@ -17,6 +17,7 @@ use core::pin::pin;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::stop_in_drop::StopOnDrop;
 use super::{current_token, with_stop_token};
 use crate::{StopCallback, StopSource, StopToken};
 
@@ -215,6 +216,13 @@ impl fmt::Debug for StopOnCancel {
 /// cancellation is a stop request, not an abort: `future` keeps being polled
 /// and finishes in its own way.
 ///
+/// The child token belongs to this call: when it returns (or is dropped),
+/// the token is stopped, after `future` has been dropped, so that what was
+/// linked below it (a task [spawned](super::spawn) inside, a
+/// `StopSource::child_of(&current_token())`) is asked to stop instead of
+/// losing its link to the parent (see [structured
+/// lifetimes](super#structured-lifetimes)).
+///
 /// # Examples
 ///
 /// ```
@@ -231,14 +239,18 @@ impl fmt::Debug for StopOnCancel {
 /// assert_eq!(outcome, "stopped by the cancellation");
 /// ```
 pub async fn with_cancellation_token<F: Future>(cancel: CancellationToken, future: F) -> F::Output {
-    let source = StopSource::child_of(&current_token());
-    let mut future = pin!(with_stop_token(source.token(), future));
+    // Declared before the future, so dropped (and stopped) after it.
+    let scope = StopOnDrop::new(
+        StopSource::child_of(&current_token()),
+        "a with_cancellation_token scope",
+    );
+    let mut future = pin!(with_stop_token(scope.source.token(), future));
     let mut cancelled = pin!(cancel.cancelled());
     let mut watching = true;
     poll_fn(|cx| {
         if watching && cancelled.as_mut().poll(cx).is_ready() {
             watching = false;
-            source.request_stop();
+            scope.source.request_stop();
         }
         future.as_mut().poll(cx)
     })

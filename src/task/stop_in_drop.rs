@@ -1,4 +1,5 @@
-//! Requesting a stop from a `drop` (of a `stop_on_drop` handle).
+//! Requesting a stop from a `drop`: the end of a stop group, of a
+//! `with_cancellation_token` scope, of a `stop_on_drop` handle.
 //!
 //! `request_stop` runs the stop callbacks inline and re-raises the first panic
 //! of one of them once all have run. Raised from a `drop` that runs while the
@@ -42,5 +43,29 @@ fn report(owner: &str, payload: Box<dyn Any + Send>) {
     // A payload whose own `drop` panics would be a panic while unwinding too.
     if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
         core::mem::forget(nested);
+    }
+}
+
+/// A source that is stopped when the guard is dropped: the source of a scope
+/// whose tokens must not outlive it unstopped (see the module docs of
+/// [`task`](super)).
+#[cfg(feature = "tokio-util")]
+pub(crate) struct StopOnDrop {
+    pub(crate) source: StopSource,
+    /// Names the owner in the report of a panic that cannot be raised.
+    owner: &'static str,
+}
+
+#[cfg(feature = "tokio-util")]
+impl StopOnDrop {
+    pub(crate) fn new(source: StopSource, owner: &'static str) -> Self {
+        StopOnDrop { source, owner }
+    }
+}
+
+#[cfg(feature = "tokio-util")]
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        request_stop_in_drop(&self.source, self.owner);
     }
 }
