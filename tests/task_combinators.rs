@@ -6,17 +6,18 @@ use std::future::{pending, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures::executor::block_on;
-use futures::future::join;
+use futures::future::{join, TryFutureExt};
 use stoptoken::task::{
     current_token, until_stopped, until_stopped_with, when_all, when_all_iter, when_any,
     when_any_iter, with_stop_token, WhenAll, WhenAny,
 };
-use stoptoken::{StopSource, StopToken, Stopped};
+use stoptoken::{StopCallback, StopSource, StopToken, Stopped};
 
 type BoxedChild = Pin<Box<dyn Future<Output = Result<u8, Error>> + Send>>;
+type BoxedWait = Pin<Box<dyn Future<Output = Result<(), ()>>>>;
 
 /// Yields `n` times (waking itself), then completes.
 struct Yield(usize);
@@ -251,8 +252,8 @@ fn when_all_children_see_a_child_token_of_the_current_token() {
     .unwrap();
     assert!(a_is_child && b_is_child);
     assert_eq!(a, b); // one stop group
-                      // The group is gone with the combinator: no link to the parent is left.
-    assert!(!a.stop_possible());
+    assert!(a.stop_requested()); // stopped when the combinator ended
+    assert!(!parent.stop_requested());
 }
 
 #[test]
@@ -450,4 +451,127 @@ fn combinators_nest_and_a_failure_stops_only_its_own_subtree() {
     let outcome = block_on(when_any((left, right)));
     assert_eq!(outcome, Ok((20, false)));
     assert_eq!(finished.load(Ordering::SeqCst), 3);
+}
+
+// ---- structured lifetimes: the group is stopped when the combinator ends ----
+
+/// A child that links a source below its current token (the shape of a
+/// `task::spawn` from a child) and returns it.
+async fn link_below() -> Result<StopSource, ()> {
+    yields(1).await;
+    Ok(StopSource::child_of(&current_token()))
+}
+
+#[test]
+fn a_source_linked_below_a_child_is_stopped_when_the_combinator_completes() {
+    fn run<F: Future>(parent: &StopSource, future: F) -> F::Output {
+        block_on(with_stop_token(parent.token(), future))
+    }
+    let parent = StopSource::new();
+
+    let (a, b) = run(&parent, when_all((link_below(), link_below()))).unwrap();
+    assert!(a.stop_requested() && b.stop_requested());
+    let all = run(&parent, when_all_iter([link_below(), link_below()])).unwrap();
+    assert!(all.iter().all(StopSource::stop_requested));
+    let winner = run(&parent, when_any((link_below(), link_below()))).unwrap();
+    assert!(winner.stop_requested());
+    let winner = run(&parent, when_any_iter([link_below(), link_below()])).unwrap();
+    assert!(winner.stop_requested());
+
+    assert!(!parent.stop_requested()); // the group's stop never goes up
+}
+
+#[test]
+fn while_the_combinator_runs_a_parent_stop_reaches_what_is_linked_below_a_child() {
+    let parent = StopSource::new();
+    let stopper = parent.clone();
+    let outcome = block_on(with_stop_token(
+        parent.token(),
+        when_all((
+            async {
+                let below = StopSource::child_of(&current_token());
+                below.token().stopped().await; // only the parent's stop can come
+                Ok::<_, ()>(below.stop_requested())
+            },
+            async move {
+                yields(2).await; // the other child is waiting by now
+                stopper.request_stop();
+                Ok(())
+            },
+        )),
+    ));
+    assert_eq!(outcome, Ok((true, ())));
+}
+
+/// A child that hands a source linked below its token out through `linked`,
+/// registers a stop callback on its own token, and never finishes.
+async fn link_below_and_wait(
+    linked: std::sync::mpsc::Sender<StopSource>,
+    callback_ran: Arc<AtomicBool>,
+) -> Result<(), ()> {
+    linked.send(StopSource::child_of(&current_token())).unwrap();
+    let _callback = StopCallback::new(&current_token(), move || {
+        callback_ran.store(true, Ordering::SeqCst);
+    });
+    pending().await
+}
+
+#[test]
+fn an_unfinished_combinator_drops_its_children_then_stops_what_is_linked_below() {
+    let parent = StopSource::new();
+    let combinators: [Box<dyn Fn(BoxedWait, BoxedWait) -> BoxedWait>; 4] = [
+        Box::new(|a, b| Box::pin(when_all((a, b)).map_ok(|_| ()))),
+        Box::new(|a, b| Box::pin(when_all_iter([a, b]).map_ok(|_| ()))),
+        Box::new(|a, b| Box::pin(when_any((a, b)))),
+        Box::new(|a, b| Box::pin(when_any_iter([a, b]))),
+    ];
+    for combinator in combinators {
+        let (linked_tx, linked) = std::sync::mpsc::channel();
+        let callback_ran = Arc::new(AtomicBool::new(false));
+        let child = |ran: &Arc<AtomicBool>| -> BoxedWait {
+            Box::pin(link_below_and_wait(linked_tx.clone(), ran.clone()))
+        };
+        let mut running = Box::pin(with_stop_token(
+            parent.token(),
+            combinator(child(&callback_ran), child(&callback_ran)),
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(running.as_mut().poll(&mut cx).is_pending());
+        let below: Vec<StopSource> = linked.try_iter().collect();
+        assert_eq!(below.len(), 2);
+        assert!(!below.iter().any(StopSource::stop_requested));
+
+        drop(running);
+        assert!(below.iter().all(StopSource::stop_requested));
+        // The children were dropped (their callbacks deregistered) first.
+        assert!(!callback_ran.load(Ordering::SeqCst));
+    }
+    assert!(!parent.stop_requested());
+}
+
+#[test]
+fn a_combinator_dropped_while_unwinding_survives_a_panicking_stop_callback_below() {
+    fn panic_on_stop() {
+        panic!("the stop callback");
+    }
+    let (linked_tx, linked) = std::sync::mpsc::channel();
+    let mut running = Box::pin(when_all((
+        async move {
+            // Registered on the group's token, kept alive outside the child.
+            let callback = StopCallback::new(&current_token(), panic_on_stop as fn());
+            linked_tx.send(callback).unwrap();
+            pending::<Result<(), ()>>().await
+        },
+        pending::<Result<(), ()>>(),
+    )));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(running.as_mut().poll(&mut cx).is_pending());
+    let callback = linked.try_recv().unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _running = running; // dropped while unwinding: a second panic would abort
+        panic!("the first panic");
+    }));
+    let payload = outcome.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the first panic"));
+    drop(callback);
 }

@@ -96,3 +96,31 @@ fn with_cancellation_token_also_follows_the_parent_stop() {
     ));
     assert!(outcome);
 }
+
+#[test]
+fn with_cancellation_token_stops_what_is_linked_below_when_it_returns() {
+    let parent = StopSource::new();
+    let below = futures::executor::block_on(with_stop_token(
+        parent.token(),
+        with_cancellation_token(CancellationToken::new(), async {
+            StopSource::child_of(&current_token()) // e.g. a task spawned inside
+        }),
+    ));
+    assert!(below.stop_requested());
+    assert!(!parent.stop_requested());
+}
+
+#[test]
+fn stop_on_cancel_of_a_cancelled_token_stops_at_once_without_a_runtime() {
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let bridge = StopOnCancel::new(&cancel); // outside any runtime: no task needed
+    assert!(bridge.token().stop_requested());
+
+    // Inside a runtime too, before any task could run.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    assert!(StopOnCancel::new(&cancel).token().stop_requested());
+}

@@ -3,12 +3,15 @@
 //! never by sleeping in real time.
 #![cfg(feature = "tokio")]
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use stoptoken::task::{current_token, run_async, sleep, spawn, when_all, with_stop_token};
-use stoptoken::{StopSource, Stopped};
+use stoptoken::task::{
+    current_token, run_async, sleep, spawn, when_all, when_any, with_stop_token,
+};
+use stoptoken::{StopCallback, StopSource, Stopped};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
@@ -187,4 +190,124 @@ async fn when_all_stops_sleeping_siblings_on_a_failure() {
     assert_eq!(outcome, Err("failed"));
     assert_eq!(finished.load(Ordering::SeqCst), 2);
     assert!(start.elapsed() < HOUR);
+}
+
+#[test]
+fn stop_on_drop_while_unwinding_survives_a_panicking_stop_callback() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let handle = spawn(std::future::pending::<()>()).stop_on_drop();
+    let token = handle.stop_token();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = ran.clone();
+    let _counting = StopCallback::new(&token, move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    // Registered last, so it runs first (newest first).
+    let _panicking = StopCallback::new(&token, || panic!("the stop callback"));
+    let outcome = catch_unwind(AssertUnwindSafe(move || {
+        let _handle = handle; // dropped while unwinding: a second panic would abort
+        panic!("the first panic");
+    }));
+    let payload = outcome.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the first panic"));
+    assert!(token.stop_requested());
+    assert_eq!(ran.load(Ordering::SeqCst), 1); // the other callback still ran
+}
+
+#[test]
+fn stop_on_drop_outside_an_unwind_propagates_a_stop_callbacks_panic() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let handle = spawn(std::future::pending::<()>()).stop_on_drop();
+    let token = handle.stop_token();
+    let _panicking = StopCallback::new(&token, || panic!("the stop callback"));
+    let payload = catch_unwind(AssertUnwindSafe(move || drop(handle))).unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the stop callback"));
+    assert!(token.stop_requested());
+}
+
+// ---- structured lifetimes: a task spawned inside a combinator's child ----
+
+#[tokio::test(start_paused = true)]
+async fn a_task_spawned_inside_a_when_all_child_is_stopped_when_the_when_all_completes() {
+    let outer = StopSource::new();
+    let (done_tx, done_rx) = oneshot::channel();
+    let (task_token, ()) = with_stop_token(
+        outer.token(),
+        when_all((
+            async move {
+                let handle = spawn(async move {
+                    let _ = done_tx.send(sleep(HOUR).await);
+                });
+                let token = handle.stop_token();
+                drop(handle); // detached: the child returns at once
+                Ok::<_, ()>(token)
+            },
+            async { Ok(()) },
+        )),
+    )
+    .await
+    .unwrap();
+    assert!(task_token.stop_requested()); // by the end of the when_all
+                                          // Unstopped, the paused clock would run the hour out: `Ok(())`.
+    assert_eq!(done_rx.await.unwrap(), Err(Stopped));
+    assert!(!outer.stop_requested()); // the group's stop never goes up
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outer_stop_reaches_a_task_spawned_inside_a_running_when_all() {
+    let outer = StopSource::new();
+    let stopper = outer.clone();
+    let (spawned_tx, spawned_rx) = oneshot::channel();
+    // Unlinked (a plain tokio task): the shutdown comes from outside.
+    let shutdown = tokio::spawn(async move {
+        spawned_rx.await.unwrap();
+        stopper.request_stop();
+    });
+    let start = Instant::now();
+    let outcome = with_stop_token(
+        outer.token(),
+        when_all((
+            async move {
+                let (done_tx, done_rx) = oneshot::channel();
+                drop(spawn(async move {
+                    let _ = done_tx.send(sleep(HOUR).await);
+                }));
+                spawned_tx.send(()).unwrap();
+                // The when_all cannot end before the detached task reports.
+                Ok::<_, ()>(done_rx.await.unwrap())
+            },
+            async { Ok(()) },
+        )),
+    )
+    .await;
+    assert_eq!(outcome, Ok((Err(Stopped), ())));
+    assert!(start.elapsed() < HOUR);
+    shutdown.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_spawned_inside_a_when_any_child_is_stopped_when_the_when_any_is_dropped_unfinished()
+{
+    let (handle_tx, handle_rx) = oneshot::channel();
+    let unfinished = tokio::time::timeout(
+        Duration::from_secs(1),
+        when_any((
+            async move {
+                let _ = handle_tx.send(spawn(sleep(HOUR)));
+                std::future::pending::<Result<(), ()>>().await
+            },
+            std::future::pending(),
+        )),
+    )
+    .await;
+    assert!(unfinished.is_err()); // timed out: the when_any was dropped
+    let handle = handle_rx.await.unwrap();
+    assert!(handle.stop_token().stop_requested());
+    assert_eq!(handle.await.unwrap(), Err(Stopped));
 }

@@ -10,10 +10,16 @@
 //! outer token for its own polls and gives it back when they return. Because
 //! the slot is filled only inside a poll, a task that a multi-threaded runtime
 //! moves between threads finds its token on whichever thread polls it.
+//!
+//! The wrapped future is dropped the same way, inside one more such scope: as
+//! soon as it completes (in the poll that completed it), or, if the wrapper is
+//! dropped first, in the wrapper's drop. So the `Drop` of anything the future
+//! owns sees the token through `current_token()` too.
 
 use core::cell::Cell;
 use core::future::{poll_fn, Future};
-use core::pin::pin;
+use core::pin::{pin, Pin};
+use core::task::{Context, Poll};
 
 use crate::StopToken;
 
@@ -75,6 +81,13 @@ pub fn current_token() -> StopToken {
 /// wrap the tasks, not an executor's run loop (such as smol's
 /// `Executor::run(..)`), or every task that loop polls inherits the token.
 ///
+/// `future` is also dropped with `token` as the current token: in the poll
+/// that completes it, or in the drop of the wrapper if that comes first (the
+/// task is aborted, a `select!` drops the branch, [`until_stopped`] gives up
+/// on it), so the `Drop` of anything it owns sees the token.
+///
+/// [`until_stopped`]: super::until_stopped
+///
 /// The returned future is anonymous: it holds `future` in place, with no
 /// allocation; box it if its type has to be named.
 ///
@@ -96,11 +109,73 @@ pub fn current_token() -> StopToken {
 ///     assert_eq!(current_token(), outer_token); // restored
 /// }));
 /// ```
-pub fn with_stop_token<F: Future>(token: StopToken, future: F) -> impl Future<Output = F::Output> {
-    let mut token = Some(token);
-    async move {
-        let mut future = pin!(future);
-        poll_fn(move |cx| scoped(&mut token, || future.as_mut().poll(cx))).await
+///
+/// A guard dropped with the future sees the token too:
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Waker};
+/// use stoptoken::task::{current_token, with_stop_token};
+/// use stoptoken::StopSource;
+///
+/// struct Cleanup;
+/// impl Drop for Cleanup {
+///     fn drop(&mut self) {
+///         // e.g. cut the cleanup short when the operation was stopped
+///         assert!(current_token().stop_requested());
+///     }
+/// }
+///
+/// let source = StopSource::new();
+/// let mut started = Box::pin(with_stop_token(source.token(), async {
+///     let _cleanup = Cleanup;
+///     std::future::pending::<()>().await
+/// }));
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(started.as_mut().poll(&mut cx).is_pending());
+/// source.request_stop();
+/// drop(started); // `Cleanup::drop` runs with the token current
+/// ```
+pub async fn with_stop_token<F: Future>(token: StopToken, future: F) -> F::Output {
+    let mut scope = Scope {
+        token: Some(token),
+        future: pin!(Some(future)),
+    };
+    poll_fn(move |cx| scope.poll(cx)).await
+}
+
+/// The body of [`with_stop_token`]: a future polled, and dropped, with a token
+/// as the current token.
+///
+/// Invariant: `future` is `None` once it has completed.
+struct Scope<'a, F> {
+    token: Option<StopToken>,
+    future: Pin<&'a mut Option<F>>,
+}
+
+impl<F: Future> Scope<'_, F> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let future = &mut self.future;
+        scoped(&mut self.token, || {
+            let Some(running) = future.as_mut().as_pin_mut() else {
+                unreachable!("with_stop_token: the async fn ends with its future");
+            };
+            let output = running.poll(cx);
+            if output.is_ready() {
+                // Dropped in place (it is pinned), while the token is current.
+                future.set(None);
+            }
+            output
+        })
+    }
+}
+
+impl<F> Drop for Scope<'_, F> {
+    fn drop(&mut self) {
+        if self.future.is_some() {
+            let future = &mut self.future;
+            scoped(&mut self.token, || future.set(None));
+        }
     }
 }
 

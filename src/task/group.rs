@@ -11,8 +11,19 @@
 //!
 //! One group source for all children costs one allocation and one link in the
 //! parent, however many children there are; the child that caused the stop has
-//! finished already, so it does not matter that it shares the source. The
-//! group, and with it the link, is dropped when the combinator completes.
+//! finished already, so it does not matter that it shares the source.
+//!
+//! When the combinator ends (it completes, or it is dropped unfinished) the
+//! group is dropped, and its `Drop` first requests a stop on the group's
+//! source, then lets the source, and with it the link to the parent, go. So
+//! nothing linked below the group outlives it unstopped: a task spawned from a
+//! child (its token a child of the group's token), a source made with
+//! `StopSource::child_of(&current_token())`, a token a child kept. Without the
+//! stop, such a token would lose its link to the parent with the group and
+//! could never be stopped again. For the children themselves the stop is
+//! harmless: a completed combinator's children have all finished, and an
+//! unfinished combinator's children have been dropped before the group (each
+//! combinator declares them after it).
 //!
 //! Each child is in a [`Slot`]: running, finished with its value kept for the
 //! output, or finished with nothing left to give.
@@ -22,8 +33,11 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::current::{current_token, scoped};
+use super::stop_in_drop::request_stop_in_drop;
 use crate::{StopSource, StopToken};
 
+/// The stop group of one combinator; dropping it stops `source` (see the
+/// module docs).
 pub(crate) struct Group {
     source: StopSource,
     /// Invariant: `Some` except while a child is being polled (it is then the
@@ -89,6 +103,13 @@ impl Group {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Group {
+    /// Stops whatever is still linked below the group (see the module docs).
+    fn drop(&mut self) {
+        request_stop_in_drop(&self.source, "a when_all / when_any stop group");
     }
 }
 

@@ -8,7 +8,8 @@
 //!   something has to await `cancelled()`:
 //!   - [`with_cancellation_token`] polls it beside the future it runs (no task);
 //!   - [`StopOnCancel`] spawns one small tokio task per bridge, which ends when
-//!     the token is cancelled or the `StopOnCancel` is dropped (it is aborted).
+//!     the token is cancelled or the `StopOnCancel` is dropped (it is aborted);
+//!     a token cancelled already needs no task: the source is stopped at once.
 
 use core::fmt;
 use core::future::{poll_fn, Future};
@@ -17,6 +18,7 @@ use core::pin::pin;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::stop_in_drop::StopOnDrop;
 use super::{current_token, with_stop_token};
 use crate::{StopCallback, StopSource, StopToken};
 
@@ -40,7 +42,7 @@ use crate::{StopCallback, StopSource, StopToken};
 /// source.request_stop();
 /// assert!(cancel.is_cancelled());
 /// ```
-#[must_use = "dropping a CancelOnStop ends the bridge at once"]
+#[must_use = "keep the CancelOnStop alive: the bridge ends when it is dropped, and a stop no longer cancels the CancellationToken"]
 pub struct CancelOnStop {
     cancel: CancellationToken,
     _on_stop: StopCallback<Box<dyn FnOnce() + Send>>,
@@ -112,8 +114,9 @@ impl fmt::Debug for CancelOnStop {
 /// The task ends when the token is cancelled (after stopping the source) or
 /// when the `StopOnCancel` is dropped (the task is aborted; the source's
 /// tokens then stay unstopped, and are no longer stoppable unless other clones
-/// of the source remain). In async code, [`with_cancellation_token`] needs no
-/// task.
+/// of the source remain). A token that is cancelled already when the bridge is
+/// made needs no task: the source is stopped inside [`new`](StopOnCancel::new).
+/// In async code, [`with_cancellation_token`] needs no task.
 ///
 /// # Examples
 ///
@@ -130,18 +133,22 @@ impl fmt::Debug for CancelOnStop {
 ///     token.stopped().await; // stopped by the bridge's task
 /// });
 /// ```
-#[must_use = "dropping a StopOnCancel ends the bridge at once"]
+#[must_use = "keep the StopOnCancel alive: dropping it aborts its watcher task, and a cancellation no longer stops its tokens"]
 pub struct StopOnCancel {
     source: StopSource,
-    watcher: JoinHandle<()>,
+    /// `None` when the token was cancelled already at `new`.
+    watcher: Option<JoinHandle<()>>,
 }
 
 impl StopOnCancel {
-    /// Starts the bridge on the current tokio runtime.
+    /// Starts the bridge on the current tokio runtime; if `cancel` is
+    /// cancelled already, stops the source at once instead (no task, no
+    /// runtime needed).
     ///
     /// # Panics
     ///
-    /// Panics if called outside a tokio runtime, like `tokio::spawn`.
+    /// Panics if called outside a tokio runtime while `cancel` is not
+    /// cancelled, like `tokio::spawn`.
     ///
     /// # Examples
     ///
@@ -152,9 +159,28 @@ impl StopOnCancel {
     /// let bridge = stoptoken::task::StopOnCancel::new(&cancel);
     /// assert!(bridge.token().stop_possible());
     /// ```
+    ///
+    /// A token cancelled already stops the source before `new` returns:
+    ///
+    /// ```
+    /// let cancel = tokio_util::sync::CancellationToken::new();
+    /// cancel.cancel();
+    /// let bridge = stoptoken::task::StopOnCancel::new(&cancel); // no runtime needed
+    /// assert!(bridge.token().stop_requested());
+    /// ```
     pub fn new(cancel: &CancellationToken) -> Self {
         let source = StopSource::new();
-        let watcher = tokio::spawn(stop_when_cancelled(cancel.clone(), source.clone()));
+        let watcher = if cancel.is_cancelled() {
+            source.request_stop();
+            None
+        } else {
+            // A cancel that comes between the check and the spawn is seen by
+            // the watcher's first poll.
+            Some(tokio::spawn(stop_when_cancelled(
+                cancel.clone(),
+                source.clone(),
+            )))
+        };
         StopOnCancel { source, watcher }
     }
 
@@ -196,7 +222,9 @@ async fn stop_when_cancelled(cancel: CancellationToken, source: StopSource) {
 
 impl Drop for StopOnCancel {
     fn drop(&mut self) {
-        self.watcher.abort();
+        if let Some(watcher) = &self.watcher {
+            watcher.abort();
+        }
     }
 }
 
@@ -215,6 +243,13 @@ impl fmt::Debug for StopOnCancel {
 /// cancellation is a stop request, not an abort: `future` keeps being polled
 /// and finishes in its own way.
 ///
+/// The child token belongs to this call: when it returns (or is dropped),
+/// the token is stopped, after `future` has been dropped, so that what was
+/// linked below it (a task [spawned](super::spawn) inside, a
+/// `StopSource::child_of(&current_token())`) is asked to stop instead of
+/// losing its link to the parent (see [structured
+/// lifetimes](super#structured-lifetimes)).
+///
 /// # Examples
 ///
 /// ```
@@ -231,14 +266,18 @@ impl fmt::Debug for StopOnCancel {
 /// assert_eq!(outcome, "stopped by the cancellation");
 /// ```
 pub async fn with_cancellation_token<F: Future>(cancel: CancellationToken, future: F) -> F::Output {
-    let source = StopSource::child_of(&current_token());
-    let mut future = pin!(with_stop_token(source.token(), future));
+    // Declared before the future, so dropped (and stopped) after it.
+    let scope = StopOnDrop::new(
+        StopSource::child_of(&current_token()),
+        "a with_cancellation_token scope",
+    );
+    let mut future = pin!(with_stop_token(scope.source.token(), future));
     let mut cancelled = pin!(cancel.cancelled());
     let mut watching = true;
     poll_fn(|cx| {
         if watching && cancelled.as_mut().poll(cx).is_ready() {
             watching = false;
-            source.request_stop();
+            scope.source.request_stop();
         }
         future.as_mut().poll(cx)
     })

@@ -18,7 +18,8 @@
 //!   every child, and a child never stops its parent.
 //! - `sleep` is a timer that wakes early on a stop (see [below](#sleeping)).
 //! - `spawn` / `run_async` / `StopHandle` launch a task on tokio with its own
-//!   child token (feature `tokio`).
+//!   child token (feature `tokio`); see [structured
+//!   lifetimes](#structured-lifetimes) for a task spawned inside a combinator.
 //! - `CancelOnStop`, `StopOnCancel` and `with_cancellation_token` bridge with
 //!   `tokio_util::sync::CancellationToken` (feature `tokio-util`).
 //!
@@ -30,6 +31,33 @@
 //! A stop is a *request*: a future that is asked to stop keeps being polled
 //! until it returns, and decides what to return. Only [`until_stopped`] (and
 //! `sleep`, built on it) drops the future it guards.
+//!
+//! # Structured lifetimes
+//!
+//! A token that a combinator makes for its children lives no longer than the
+//! combinator: when a [`when_all`](fn@when_all) / [`when_any`](fn@when_any)
+//! ends (it completes, or it is dropped unfinished), it first requests a stop
+//! on its children's token, then drops the source behind it.
+//! `with_cancellation_token` does the same with its scope's token. For the
+//! children the stop changes nothing (they have all finished, or been
+//! dropped); it is for what is linked *below* that token and may outlive the
+//! call: a task spawned from a child with `task::spawn`, a
+//! `StopSource::child_of(&current_token())`, a token a child kept or
+//! returned. All of them see the stop, as in Capy's structured concurrency: a
+//! child's work does not outlive its `when_all` unasked. While the combinator
+//! runs, every stop that reaches the children reaches them too, the
+//! combinator's own current token's included (a server's shutdown, say).
+//!
+//! The alternative, linking a task spawned inside a child to the token
+//! *above* the combinator, was rejected: a sibling's failure or a `when_any`
+//! winner would no longer reach the work that child started, and the link
+//! would depend on where `spawn` is called rather than on the token that is
+//! current there. Without either rule, the combinator's source would go away
+//! with the combinator and leave such a task with a token that can never be
+//! stopped, cut off from the outer stop. A task meant to outlive the
+//! combinator is launched with `task::run_async` and a token from outside
+//! (for instance one captured before the combinator); a task whose work
+//! belongs to the child is best awaited by the child.
 //!
 //! # Sleeping
 //!
@@ -73,6 +101,7 @@
 
 mod current;
 mod group;
+mod stop_in_drop;
 mod until;
 mod when_all;
 mod when_any;

@@ -14,6 +14,7 @@ use core::task::{Context, Poll};
 use tokio::runtime::Handle;
 use tokio::task::{JoinError, JoinHandle};
 
+use super::stop_in_drop::request_stop_in_drop;
 use super::{current_token, with_stop_token};
 use crate::{StopSource, StopToken};
 
@@ -59,6 +60,19 @@ pub struct StopHandle<T> {
 /// can stop the task alone. See [`StopHandle`] for awaiting and dropping it,
 /// and [`run_async`] to launch on a given runtime with a given token.
 ///
+/// Spawned from inside a [`when_all`](fn@super::when_all) /
+/// [`when_any`](fn@super::when_any) child, the task is linked to that
+/// combinator's stop group, and the group is stopped when the combinator
+/// ends (completes or is dropped): a detached task is asked to stop when the
+/// combinator that spawned it ends, and until then every stop that reaches
+/// the group (a stop of the combinator's own current token, such as a server
+/// shutdown, a sibling's failure, a winner) reaches the task. The same holds
+/// inside a `with_cancellation_token` scope (feature `tokio-util`). The task
+/// is not awaited: to keep its work inside the combinator, await the handle
+/// in the child; to let it outlive the combinator, launch it with
+/// [`run_async`] and a token from outside (see [structured
+/// lifetimes](super#structured-lifetimes)).
+///
 /// # Panics
 ///
 /// Panics if called outside a tokio runtime, like `tokio::spawn`.
@@ -76,6 +90,24 @@ pub struct StopHandle<T> {
 ///     parent.request_stop(); // reaches the spawned task
 ///     child.await.unwrap();
 /// }));
+/// ```
+///
+/// A task spawned by a `when_all` child is stopped when the `when_all` ends:
+///
+/// ```
+/// use stoptoken::task::{current_token, spawn, when_all};
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// runtime.block_on(async {
+///     let (detached, ()) = when_all((
+///         async { Ok::<_, ()>(spawn(async { current_token().stopped().await })) },
+///         async { Ok(()) },
+///     ))
+///     .await
+///     .unwrap();
+///     assert!(detached.stop_token().stop_requested());
+///     detached.await.unwrap(); // it saw the stop and returned
+/// });
 /// ```
 pub fn spawn<F>(future: F) -> StopHandle<F::Output>
 where
@@ -206,6 +238,14 @@ impl<T> StopHandle<T> {
     /// Makes dropping this handle request the task's stop (it is not
     /// aborted: it still finishes on its own, detached).
     ///
+    /// The stop runs the stop callbacks registered on the task's token inside
+    /// the drop. If one panics, its panic propagates from the drop, as from
+    /// [`request_stop`](StopHandle::request_stop); but when the handle is
+    /// dropped while the thread is already unwinding from another panic, that
+    /// second panic would abort the process, so it is caught instead, reported
+    /// on standard error and dropped (the stop itself is still requested, and
+    /// every other callback still runs).
+    ///
     /// # Examples
     ///
     /// ```
@@ -234,7 +274,7 @@ impl<T> Future for StopHandle<T> {
 impl<T> Drop for StopHandle<T> {
     fn drop(&mut self) {
         if self.stop_on_drop {
-            self.source.request_stop();
+            request_stop_in_drop(&self.source, "a stop_on_drop StopHandle");
         }
     }
 }

@@ -63,7 +63,14 @@ mod sealed {
 ///   returned; later errors are dropped;
 /// - a stop of the current token reaches every child; what they return then is
 ///   theirs to decide (usually an error built from [`Stopped`](crate::Stopped));
-/// - a child's failure never stops the caller's token.
+/// - a child's failure never stops the caller's token;
+/// - when `when_all` ends (it completes, or it is dropped unfinished), the
+///   children's token is stopped: what is linked below it and outlives the
+///   call (a task spawned by a child with `task::spawn`, a token a child
+///   kept) is asked to stop (see [structured
+///   lifetimes](super#structured-lifetimes)). Children dropped unfinished are
+///   dropped before that stop; their `Drop` sees the current token of the
+///   code that drops `when_all`.
 ///
 /// The current token is read at the first poll; the children do not start
 /// before. Every wake polls each unfinished child once, in tuple order. See
@@ -95,7 +102,7 @@ pub fn when_all<L: WhenAll>(futures: L) -> impl Future<Output = L::Output> {
 ///
 /// The same rules as [`when_all`]: one child stop group under the current
 /// token, the first error (in time) stops the others and is returned once every
-/// child has finished. The iterator is consumed at once, each child boxed; an
+/// child has finished, the group is stopped when the call ends. The iterator is consumed at once, each child boxed; an
 /// empty iterator gives `Ok(vec![])`.
 ///
 /// # Examples
@@ -111,9 +118,11 @@ where
     I: IntoIterator,
     I::Item: Future<Output = Result<T, E>>,
 {
-    let mut children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
+    let children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
     async move {
         let mut group = Group::new(children.len());
+        // Declared after the group, so dropped before it (see `Group`'s drop).
+        let mut children = children;
         let mut slots: Vec<Slot<T>> = children.iter().map(|_| Slot::Running).collect();
         let mut error = None;
         poll_fn(|cx| {

@@ -62,6 +62,14 @@ mod sealed {
 /// is returned. A stop of the current token reaches every child; a child's stop
 /// never reaches the caller's token.
 ///
+/// When `when_any` ends (it completes, or it is dropped unfinished), the
+/// children's token is stopped, so that what is linked below it and outlives
+/// the call (a task spawned by a child with `task::spawn`, a token the winner
+/// returned) is asked to stop (see [structured
+/// lifetimes](super#structured-lifetimes)). Children dropped unfinished are
+/// dropped before that stop; their `Drop` sees the current token of the code
+/// that drops `when_any`.
+///
 /// The current token is read at the first poll; the children do not start
 /// before. See [`when_any_iter`] for any number of children.
 ///
@@ -87,8 +95,8 @@ pub fn when_any<L: WhenAny>(futures: L) -> impl Future<Output = L::Output> {
 /// wins, the others are asked to stop and awaited, then the winner's value is
 /// returned; if all fail, the last error in time.
 ///
-/// The same rules as [`when_any`]. The iterator is consumed at once, each
-/// child boxed.
+/// The same rules as [`when_any`], the group stopped when the call ends too.
+/// The iterator is consumed at once, each child boxed.
 ///
 /// # Panics
 ///
@@ -110,13 +118,15 @@ where
     I: IntoIterator,
     I::Item: Future<Output = Result<T, E>>,
 {
-    let mut children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
+    let children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
     assert!(
         !children.is_empty(),
         "when_any_iter: no future to run, so no value and no error to return"
     );
     async move {
         let mut group = Group::new(children.len());
+        // Declared after the group, so dropped before it (see `Group`'s drop).
+        let mut children = children;
         let mut slots: Vec<Slot<()>> = children.iter().map(|_| Slot::Running).collect();
         let mut outcome = Outcome::new();
         poll_fn(|cx| {
