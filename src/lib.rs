@@ -53,6 +53,7 @@ mod callback;
 mod deadline;
 mod inplace;
 mod never;
+mod panic_message;
 mod reason;
 #[cfg(feature = "signal")]
 pub mod signal;

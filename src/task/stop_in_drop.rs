@@ -12,6 +12,8 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::panic_message::panic_message;
+use crate::state::drop_payload;
 use crate::StopSource;
 
 /// Requests a stop on `source` from the `drop` of `owner` (named in the
@@ -31,19 +33,13 @@ pub(crate) fn request_stop_in_drop(source: &StopSource, owner: &str) {
 /// Tells standard error about a callback's panic that a `drop` cannot raise.
 #[cold]
 fn report(owner: &str, payload: Box<dyn Any + Send>) {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let message = panic_message(&*payload);
     eprintln!(
         "stoptoken::task: a stop callback panicked in the drop of {owner} while unwinding; \
          the panic is dropped: {message}"
     );
     // A payload whose own `drop` panics would be a panic while unwinding too.
-    if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-        core::mem::forget(nested);
-    }
+    drop_payload(payload);
 }
 
 /// A source that is stopped when the guard is dropped: the source of a scope

@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::thread::{JoinHandle, Thread};
 
 use super::Builder;
+use crate::panic_message::panic_message;
 use crate::{StopSource, StopToken};
 
 /// A thread that owns a [`StopSource`], hands a token of it to its function,
@@ -253,11 +254,7 @@ impl<T> Drop for JThread<T> {
 /// Tells standard error about a panic that `drop` cannot resume.
 #[cold]
 fn report(name: Option<&str>, what: &str, payload: &(dyn Any + Send)) {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let message = panic_message(payload);
     eprintln!(
         "stoptoken::JThread {}: {what}: {message}",
         name.unwrap_or("<unnamed>")
