@@ -1,12 +1,27 @@
 //! Blocking waits that wake on a stop: `sleep` and the condvar waits.
 
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, LockResult, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use stoptoken::thread::Condvar as StopCondvar;
 use stoptoken::thread::{wait_timeout_until, wait_until};
-use stoptoken::{sleep, JThread, StopCallback, StopSource, Stopped};
+use stoptoken::{sleep, JThread, StopCallback, StopSource, StopToken, Stopped};
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// A failure bound, not a pacing sleep: a deadlock or a lost wake-up makes the
+/// test fail after this long instead of hanging the test run.
+const BOUND: Duration = Duration::from_secs(30);
+
+/// Receives what a thread under test sends, or fails the test after [`BOUND`].
+fn recv_or_fail<T>(rx: &mpsc::Receiver<T>, what: &str) -> T {
+    match rx.recv_timeout(BOUND) {
+        Ok(value) => value,
+        Err(error) => panic!("{what}: nothing after {BOUND:?} ({error}): deadlock or lost wake-up"),
+    }
+}
 
 #[test]
 fn sleep_returns_stopped_when_stopped_during_a_long_sleep() {
@@ -53,129 +68,6 @@ fn sleep_without_stop_lasts_the_duration() {
     assert_eq!(sleep(Duration::from_millis(1), &Default::default()), Ok(()));
 }
 
-type Shared = Arc<(Mutex<Vec<u32>>, Condvar)>;
-
-fn shared() -> Shared {
-    Arc::new((Mutex::new(Vec::new()), Condvar::new()))
-}
-
-#[test]
-fn condvar_wait_returns_true_when_the_predicate_becomes_true() {
-    let queue = shared();
-    let source = StopSource::new();
-    let (q, token) = (queue.clone(), source.token());
-    let (waiting_tx, waiting_rx) = mpsc::channel();
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*q;
-        let mut first = true;
-        let (guard, ready) = wait_until(mutex, condvar, &token, |items| {
-            if first {
-                first = false;
-                waiting_tx.send(()).unwrap();
-            }
-            !items.is_empty()
-        })
-        .unwrap();
-        (guard.clone(), ready)
-    });
-    waiting_rx.recv().unwrap();
-    queue.0.lock().unwrap().push(5);
-    queue.1.notify_all();
-    assert_eq!(consumer.join().unwrap(), (vec![5], true));
-    assert!(!source.stop_requested());
-}
-
-#[test]
-fn condvar_wait_returns_false_when_stopped() {
-    let queue = shared();
-    let source = StopSource::new();
-    let (q, token) = (queue.clone(), source.token());
-    // Request the stop once the consumer has evaluated its predicate (it sends
-    // on the channel): the stop comes before or during the wait, never after.
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*q;
-        let (_guard, ready) = wait_until(mutex, condvar, &token, |items| {
-            let _ = checked_tx.send(());
-            !items.is_empty()
-        })
-        .unwrap();
-        ready
-    });
-    checked_rx.recv().unwrap();
-    source.request_stop();
-    assert!(!consumer.join().unwrap());
-}
-
-#[test]
-fn condvar_wait_returns_at_once_when_already_stopped_or_ready() {
-    let (mutex, condvar) = (Mutex::new(0u32), Condvar::new());
-    let source = StopSource::new();
-    let (_guard, ready) = wait_until(&mutex, &condvar, &source.token(), |n| *n == 0).unwrap();
-    assert!(ready);
-    drop(_guard);
-    source.request_stop();
-    let (_guard, ready) = wait_until(&mutex, &condvar, &source.token(), |n| *n == 1).unwrap();
-    assert!(!ready);
-}
-
-#[test]
-fn condvar_timed_wait_times_out_and_can_still_succeed() {
-    let (mutex, condvar) = (Mutex::new(false), Condvar::new());
-    let source = StopSource::new();
-    let token = source.token();
-    let (_guard, ready) =
-        wait_timeout_until(&mutex, &condvar, &token, Duration::from_millis(10), |r| *r).unwrap();
-    assert!(!ready);
-    drop(_guard);
-    *mutex.lock().unwrap() = true;
-    let (_guard, ready) = wait_timeout_until(&mutex, &condvar, &token, HOUR, |r| *r).unwrap();
-    assert!(ready);
-}
-
-#[test]
-fn condvar_wait_reports_poisoning_but_still_works() {
-    let pair = Arc::new((Mutex::new(1u32), Condvar::new()));
-    let p = pair.clone();
-    let _ = std::thread::spawn(move || {
-        let _guard = p.0.lock().unwrap();
-        panic!("poison");
-    })
-    .join();
-    let source = StopSource::new();
-    let error = wait_until(&pair.0, &pair.1, &source.token(), |n| *n == 1).unwrap_err();
-    let (guard, ready) = error.into_inner();
-    assert!(ready);
-    assert_eq!(*guard, 1);
-}
-
-#[test]
-fn a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait() {
-    // Another registration on the same token also locks the mutex: the wait
-    // must not hold the mutex while deregistering its own callback.
-    let pair = shared();
-    let source = StopSource::new();
-    let p = pair.clone();
-    let _other = StopCallback::new(&source.token(), move || p.0.lock().unwrap().push(9));
-    let (p, token) = (pair.clone(), source.token());
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*p;
-        let (guard, ready) = wait_until(mutex, condvar, &token, |items| {
-            let _ = checked_tx.send(());
-            items.contains(&100)
-        })
-        .unwrap();
-        (guard.clone(), ready)
-    });
-    checked_rx.recv().unwrap();
-    source.request_stop();
-    let (_items, ready) = consumer.join().unwrap();
-    assert!(!ready);
-    // `request_stop` returned, so the other callback ran too.
-    assert_eq!(*pair.0.lock().unwrap(), vec![9]);
-}
-
 #[test]
 fn sleep_is_not_shortened_by_spurious_wake_ups() {
     const NAP: Duration = Duration::from_millis(30);
@@ -196,102 +88,419 @@ fn sleep_is_not_shortened_by_spurious_wake_ups() {
     assert!(slept >= NAP, "woke after {slept:?}");
 }
 
-#[test]
-fn condvar_wait_keeps_waiting_through_notifications_while_the_predicate_is_false() {
-    let queue = shared();
-    let source = StopSource::new();
-    let (q, token) = (queue.clone(), source.token());
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*q;
-        let (guard, ready) = wait_until(mutex, condvar, &token, |items| {
-            checked_tx.send(()).unwrap();
-            !items.is_empty()
-        })
-        .unwrap();
-        (guard.clone(), ready)
-    });
-    // The predicate runs with the lock held, so after each check the lock is
-    // free again only once the consumer waits (or has returned): notify without
-    // changing anything a few times, then for real.
-    for round in 0..5 {
-        checked_rx
-            .recv()
-            .expect("the wait returned on a notification alone");
-        let mut items = queue.0.lock().unwrap();
-        if round == 4 {
-            items.push(5);
-        }
-        queue.1.notify_all();
+// Condvar waits come in two forms: the free functions `thread::wait_until` /
+// `wait_timeout_until` over a `std::sync::Condvar`, and the methods of
+// `thread::Condvar` (the C++ `condition_variable_any` algorithm, whose stop
+// callback never takes the user's mutex). The scenarios both forms must pass
+// are written once, generic over [`StopWait`], and run as one `free_fn_*` and
+// one `condvar_type_*` test each; the tests only `thread::Condvar` can pass
+// come after them.
+
+/// What a wait returns: the guard and the predicate's last value.
+type WaitResult<'a, T> = LockResult<(MutexGuard<'a, T>, bool)>;
+
+/// A condition variable with stop-aware waits: one of the two forms under test.
+trait StopWait: Default + Send + Sync + 'static {
+    /// Whether a thread may request the stop while it holds the user's mutex.
+    /// Not with the free functions: their stop callback takes that mutex on the
+    /// requesting thread, a deadlock (documented under `# Deadlocks`).
+    const MAY_STOP_UNDER_THE_LOCK: bool;
+
+    fn wait_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T>;
+
+    fn wait_timeout_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        timeout: Duration,
+        pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T>;
+
+    fn notify_one(&self);
+
+    fn notify_all(&self);
+}
+
+/// The free functions, over a `std` condition variable.
+impl StopWait for Condvar {
+    const MAY_STOP_UNDER_THE_LOCK: bool = false;
+
+    fn wait_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T> {
+        wait_until(mutex, self, token, pred)
     }
-    assert_eq!(consumer.join().unwrap(), (vec![5], true));
+
+    fn wait_timeout_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        timeout: Duration,
+        pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T> {
+        wait_timeout_until(mutex, self, token, timeout, pred)
+    }
+
+    fn notify_one(&self) {
+        Condvar::notify_one(self);
+    }
+
+    fn notify_all(&self) {
+        Condvar::notify_all(self);
+    }
 }
 
-#[test]
-fn condvar_timed_wait_returns_false_when_stopped_during_a_long_wait() {
-    let queue = shared();
-    let source = StopSource::new();
-    let (q, token) = (queue.clone(), source.token());
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*q;
-        let (_guard, ready) = wait_timeout_until(mutex, condvar, &token, HOUR, |items| {
-            let _ = checked_tx.send(());
-            !items.is_empty()
-        })
-        .unwrap();
-        ready
-    });
-    checked_rx.recv().unwrap();
-    source.request_stop();
-    // A missed stop would keep the consumer waiting for an hour.
-    assert!(!consumer.join().unwrap());
+/// The methods of `thread::Condvar` (inherent methods win over the trait's).
+impl StopWait for StopCondvar {
+    const MAY_STOP_UNDER_THE_LOCK: bool = true;
+
+    fn wait_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T> {
+        StopCondvar::wait_until(self, mutex, token, pred)
+    }
+
+    fn wait_timeout_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        timeout: Duration,
+        pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T> {
+        StopCondvar::wait_timeout_until(self, mutex, token, timeout, pred)
+    }
+
+    fn notify_one(&self) {
+        StopCondvar::notify_one(self);
+    }
+
+    fn notify_all(&self) {
+        StopCondvar::notify_all(self);
+    }
 }
 
-#[test]
-fn condvar_wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate() {
-    let queue = shared();
-    let q = queue.clone();
+type Queue<C> = Arc<(Mutex<Vec<u32>>, C)>;
+
+fn queue<C: StopWait>() -> Queue<C> {
+    Arc::new((Mutex::new(Vec::new()), C::default()))
+}
+
+fn not_empty(items: &[u32]) -> bool {
+    !items.is_empty()
+}
+
+/// Spawns a consumer that waits on `q` until `done(items)` (for at most
+/// `timeout`, if given) and returns a copy of the items and the wait's result.
+/// Each predicate call sends on the returned channel, with the lock held.
+fn spawn_consumer<C: StopWait>(
+    q: &Queue<C>,
+    token: StopToken,
+    timeout: Option<Duration>,
+    done: fn(&[u32]) -> bool,
+) -> (JoinHandle<(Vec<u32>, bool)>, mpsc::Receiver<()>) {
     let (checked_tx, checked_rx) = mpsc::channel();
+    let q = q.clone();
     let consumer = std::thread::spawn(move || {
         let (mutex, condvar) = &*q;
-        let token = stoptoken::StopToken::default();
-        let (guard, ready) = wait_until(mutex, condvar, &token, |items| {
+        let pred = |items: &mut Vec<u32>| {
             let _ = checked_tx.send(());
-            !items.is_empty()
-        })
+            done(items)
+        };
+        let (guard, ready) = match timeout {
+            None => condvar.wait_until(mutex, &token, pred),
+            Some(timeout) => condvar.wait_timeout_until(mutex, &token, timeout, pred),
+        }
         .unwrap();
         (guard.clone(), ready)
     });
-    checked_rx.recv().unwrap();
-    queue.0.lock().unwrap().push(3);
-    queue.1.notify_all();
+    (consumer, checked_rx)
+}
+
+/// Requests the stop, holding `q`'s lock where the form allows it (the harder
+/// case for `thread::Condvar`).
+fn request_stop_under_the_lock_if_allowed<C: StopWait>(q: &Queue<C>, source: &StopSource) {
+    let held = C::MAY_STOP_UNDER_THE_LOCK.then(|| q.0.lock().unwrap());
+    source.request_stop();
+    drop(held);
+}
+
+fn returns_true_when_notified_after_the_predicate_became_true<C: StopWait>() {
+    for notify_all in [false, true] {
+        let q = queue::<C>();
+        let source = StopSource::new();
+        let (consumer, checked) = spawn_consumer(&q, source.token(), None, not_empty);
+        checked.recv().unwrap();
+        q.0.lock().unwrap().push(5);
+        if notify_all {
+            q.1.notify_all();
+        } else {
+            q.1.notify_one();
+        }
+        assert_eq!(consumer.join().unwrap(), (vec![5], true));
+        assert!(!source.stop_requested());
+    }
+}
+
+fn keeps_waiting_through_notifications_while_the_predicate_is_false<C: StopWait>() {
+    // Once with `notify_all` under the lock, once with `notify_one` after it.
+    for under_the_lock in [true, false] {
+        let q = queue::<C>();
+        let source = StopSource::new();
+        let (consumer, checked) = spawn_consumer(&q, source.token(), None, not_empty);
+        // Each predicate call is made with the lock held; once we hold the lock
+        // after it, the consumer is committed to waiting (or has returned), so
+        // each notification wakes it for one more (false) check, until the
+        // last round adds an item.
+        for round in 0..5 {
+            checked
+                .recv()
+                .expect("the wait returned on a notification alone");
+            let mut items = q.0.lock().unwrap();
+            if round == 4 {
+                items.push(5);
+            }
+            if under_the_lock {
+                q.1.notify_all();
+                drop(items);
+            } else {
+                drop(items);
+                q.1.notify_one();
+            }
+        }
+        assert_eq!(consumer.join().unwrap(), (vec![5], true));
+    }
+}
+
+fn returns_false_when_stopped_during_the_wait<C: StopWait>() {
+    let q = queue::<C>();
+    let source = StopSource::new();
+    let (consumer, checked) = spawn_consumer(&q, source.token(), None, not_empty);
+    // Request the stop once the consumer has evaluated its predicate: the stop
+    // comes before or during the wait, never after.
+    checked.recv().unwrap();
+    source.request_stop();
+    assert!(!consumer.join().unwrap().1);
+}
+
+fn stop_wakes_every_waiter<C: StopWait>() {
+    let q = queue::<C>();
+    let source = StopSource::new();
+    let waiters: Vec<_> = (0..3)
+        .map(|_| spawn_consumer(&q, source.token(), None, not_empty))
+        .collect();
+    for (_, checked) in &waiters {
+        checked.recv().unwrap();
+    }
+    // Usually all three are committed to waiting by now; wherever they are,
+    // the stop must end all.
+    request_stop_under_the_lock_if_allowed(&q, &source);
+    for (waiter, _) in waiters {
+        assert!(!waiter.join().unwrap().1);
+    }
+}
+
+fn already_stopped_returns_the_predicate_at_once<C: StopWait>() {
+    let (mutex, condvar) = (Mutex::new(0u32), C::default());
+    let source = StopSource::new();
+    source.request_stop();
+    let token = source.token();
+    let calls = AtomicUsize::new(0);
+    let counted = |n: &mut u32, want: u32| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        *n == want
+    };
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &token, |n| counted(n, 1))
+        .unwrap();
+    assert!(!ready);
+    drop(guard);
+    // As in C++: a stopped token gives `pred()`, which may be true.
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &token, |n| counted(n, 0))
+        .unwrap();
+    assert!(ready);
+    drop(guard);
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, HOUR, |n| counted(n, 1))
+        .unwrap();
+    assert!(!ready);
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "one predicate call each");
+}
+
+fn returns_at_once_when_the_predicate_is_true_first<C: StopWait>() {
+    let (mutex, condvar) = (Mutex::new(7u32), C::default());
+    let source = StopSource::new();
+    let mut calls = 0;
+    let (guard, ready) = condvar
+        .wait_until(&mutex, &source.token(), |n| {
+            calls += 1;
+            *n == 7
+        })
+        .unwrap();
+    assert!(ready);
+    assert_eq!(*guard, 7);
+    drop(guard);
+    assert_eq!(calls, 1);
+    // The never-stopping token too, and the timed form.
+    let never = StopToken::default();
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &never, HOUR, |n| *n == 7)
+        .unwrap();
+    assert!(ready);
+    assert!(!source.stop_requested());
+}
+
+fn timed_wait_times_out_then_can_still_succeed<C: StopWait>() {
+    let (mutex, condvar) = (Mutex::new(false), C::default());
+    let source = StopSource::new();
+    let token = source.token();
+    let start = Instant::now();
+    let (guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, Duration::from_millis(10), |r| *r)
+        .unwrap();
+    assert!(!ready);
+    assert!(start.elapsed() >= Duration::from_millis(10));
+    drop(guard);
+    *mutex.lock().unwrap() = true;
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, HOUR, |r| *r)
+        .unwrap();
+    assert!(ready);
+    // A timeout too long for a deadline means no deadline.
+    drop(_guard);
+    let (_guard, ready) = condvar
+        .wait_timeout_until(&mutex, &token, Duration::MAX, |r| *r)
+        .unwrap();
+    assert!(ready);
+}
+
+fn timed_wait_returns_false_when_stopped_during_a_long_wait<C: StopWait>() {
+    let q = queue::<C>();
+    let source = StopSource::new();
+    let (consumer, checked) = spawn_consumer(&q, source.token(), Some(HOUR), not_empty);
+    checked.recv().unwrap();
+    request_stop_under_the_lock_if_allowed(&q, &source);
+    // A missed stop would keep the consumer waiting for an hour.
+    assert!(!consumer.join().unwrap().1);
+}
+
+fn wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate<C: StopWait>() {
+    let q = queue::<C>();
+    let (consumer, checked) = spawn_consumer(&q, StopToken::default(), None, not_empty);
+    checked.recv().unwrap();
+    q.0.lock().unwrap().push(3);
+    q.1.notify_all();
     assert_eq!(consumer.join().unwrap(), (vec![3], true));
 }
 
-// `stoptoken::thread::Condvar`: the C++ `condition_variable_any` algorithm,
-// whose stop callback never takes the user's mutex.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use stoptoken::thread::Condvar as StopCondvar;
-
-type Queue = Arc<(Mutex<Vec<u32>>, StopCondvar)>;
-
-fn queue() -> Queue {
-    Arc::new((Mutex::new(Vec::new()), StopCondvar::new()))
+fn a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait<C: StopWait>() {
+    // Another registration on the same token locks the user's mutex: the wait
+    // must not wait for that callback with the mutex held (the free functions
+    // release it before deregistering their callback; `thread::Condvar`
+    // deregisters its own with the mutex held, which waits for no other one).
+    let q = queue::<C>();
+    let source = StopSource::new();
+    let p = q.clone();
+    let _other = StopCallback::new(&source.token(), move || p.0.lock().unwrap().push(9));
+    let (consumer, checked) =
+        spawn_consumer(&q, source.token(), None, |items| items.contains(&100));
+    checked.recv().unwrap();
+    let (done_tx, done_rx) = mpsc::channel();
+    let _requester = std::thread::spawn(move || done_tx.send(source.request_stop()).unwrap());
+    assert!(recv_or_fail(&done_rx, "request_stop"));
+    let (items, ready) = consumer.join().unwrap();
+    // The other callback pushed before or after the waiter returned.
+    assert!(!ready);
+    assert!(items.is_empty() || items == [9]);
+    // `request_stop` returned, so the other callback ran too.
+    assert_eq!(*q.0.lock().unwrap(), vec![9]);
 }
 
-/// A failure bound, not a pacing sleep: a deadlock or a lost wake-up makes the
-/// test fail after this long instead of hanging the test run.
-const BOUND: Duration = Duration::from_secs(30);
-
-/// Receives what a thread under test sends, or fails the test after [`BOUND`].
-fn recv_or_fail<T>(rx: &mpsc::Receiver<T>, what: &str) -> T {
-    match rx.recv_timeout(BOUND) {
-        Ok(value) => value,
-        Err(error) => panic!("{what}: nothing after {BOUND:?} ({error}): deadlock or lost wake-up"),
-    }
+fn reports_poisoning_but_still_works<C: StopWait>() {
+    let pair = Arc::new((Mutex::new(1u32), C::default()));
+    let p = pair.clone();
+    let _ = std::thread::spawn(move || {
+        let _guard = p.0.lock().unwrap();
+        panic!("poison");
+    })
+    .join();
+    let source = StopSource::new();
+    let error = pair
+        .1
+        .wait_until(&pair.0, &source.token(), |n| *n == 1)
+        .unwrap_err();
+    let (guard, ready) = error.into_inner();
+    assert!(ready);
+    assert_eq!(*guard, 1);
 }
+
+/// Runs each scenario as one `#[test]` per form, with the two names given.
+macro_rules! test_both_forms {
+    ($($scenario:ident: $free_fn:ident, $condvar_type:ident;)+) => {
+        $(
+            #[test]
+            fn $free_fn() {
+                $scenario::<Condvar>();
+            }
+
+            #[test]
+            fn $condvar_type() {
+                $scenario::<StopCondvar>();
+            }
+        )+
+    };
+}
+
+test_both_forms! {
+    returns_true_when_notified_after_the_predicate_became_true:
+        free_fn_returns_true_when_notified_after_the_predicate_became_true,
+        condvar_type_returns_true_when_notified_after_the_predicate_became_true;
+    keeps_waiting_through_notifications_while_the_predicate_is_false:
+        free_fn_keeps_waiting_through_notifications_while_the_predicate_is_false,
+        condvar_type_keeps_waiting_through_notifications_while_the_predicate_is_false;
+    returns_false_when_stopped_during_the_wait:
+        free_fn_returns_false_when_stopped_during_the_wait,
+        condvar_type_returns_false_when_stopped_during_the_wait;
+    stop_wakes_every_waiter:
+        free_fn_stop_wakes_every_waiter,
+        condvar_type_stop_wakes_every_waiter;
+    already_stopped_returns_the_predicate_at_once:
+        free_fn_already_stopped_returns_the_predicate_at_once,
+        condvar_type_already_stopped_returns_the_predicate_at_once;
+    returns_at_once_when_the_predicate_is_true_first:
+        free_fn_returns_at_once_when_the_predicate_is_true_first,
+        condvar_type_returns_at_once_when_the_predicate_is_true_first;
+    timed_wait_times_out_then_can_still_succeed:
+        free_fn_timed_wait_times_out_then_can_still_succeed,
+        condvar_type_timed_wait_times_out_then_can_still_succeed;
+    timed_wait_returns_false_when_stopped_during_a_long_wait:
+        free_fn_timed_wait_returns_false_when_stopped_during_a_long_wait,
+        condvar_type_timed_wait_returns_false_when_stopped_during_a_long_wait;
+    wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate:
+        free_fn_wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate,
+        condvar_type_wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate;
+    a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait:
+        free_fn_a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait,
+        condvar_type_a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait;
+    reports_poisoning_but_still_works:
+        free_fn_reports_poisoning_but_still_works,
+        condvar_type_reports_poisoning_but_still_works;
+}
+
+// `thread::Condvar` alone: the free functions deadlock on a stop requested
+// under the user's mutex (by another thread or by the predicate itself) and
+// need `T: Send`; the panicking predicate is checked for this form only.
 
 #[test]
 fn condvar_type_request_stop_while_holding_the_mutex_wakes_the_waiter_without_deadlock() {
@@ -360,225 +569,6 @@ fn condvar_type_request_stop_while_holding_the_mutex_wakes_the_waiter_without_de
 }
 
 #[test]
-fn condvar_type_returns_true_when_notified_after_the_predicate_became_true() {
-    for notify_all in [false, true] {
-        let q = queue();
-        let source = StopSource::new();
-        let (checked_tx, checked_rx) = mpsc::channel();
-        let (p, token) = (q.clone(), source.token());
-        let consumer = std::thread::spawn(move || {
-            let (mutex, condvar) = &*p;
-            let (guard, ready) = condvar
-                .wait_until(mutex, &token, |items| {
-                    let _ = checked_tx.send(());
-                    !items.is_empty()
-                })
-                .unwrap();
-            (guard.clone(), ready)
-        });
-        checked_rx.recv().unwrap();
-        q.0.lock().unwrap().push(5);
-        if notify_all {
-            q.1.notify_all();
-        } else {
-            q.1.notify_one();
-        }
-        assert_eq!(consumer.join().unwrap(), (vec![5], true));
-        assert!(!source.stop_requested());
-    }
-}
-
-#[test]
-fn condvar_type_keeps_waiting_through_notifications_while_the_predicate_is_false() {
-    let q = queue();
-    let source = StopSource::new();
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let (p, token) = (q.clone(), source.token());
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*p;
-        let (guard, ready) = condvar
-            .wait_until(mutex, &token, |items| {
-                checked_tx.send(()).unwrap();
-                !items.is_empty()
-            })
-            .unwrap();
-        (guard.clone(), ready)
-    });
-    // Each predicate call is made with the lock held; once we hold the lock
-    // after it, the consumer is committed to sleeping, so each notification
-    // wakes it for one more (false) check, until the last round adds an item.
-    for round in 0..5 {
-        checked_rx
-            .recv()
-            .expect("the wait returned on a notification alone");
-        let mut items = q.0.lock().unwrap();
-        if round == 4 {
-            items.push(5);
-        }
-        drop(items);
-        q.1.notify_one();
-    }
-    assert_eq!(consumer.join().unwrap(), (vec![5], true));
-}
-
-#[test]
-fn condvar_type_returns_false_when_stopped_during_the_wait() {
-    let q = queue();
-    let source = StopSource::new();
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let (p, token) = (q.clone(), source.token());
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*p;
-        let (_guard, ready) = condvar
-            .wait_until(mutex, &token, |items| {
-                let _ = checked_tx.send(());
-                !items.is_empty()
-            })
-            .unwrap();
-        ready
-    });
-    checked_rx.recv().unwrap();
-    source.request_stop();
-    assert!(!consumer.join().unwrap());
-}
-
-#[test]
-fn condvar_type_stop_wakes_every_waiter() {
-    let q = queue();
-    let source = StopSource::new();
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let waiters: Vec<_> = (0..3)
-        .map(|_| {
-            let (p, token, tx) = (q.clone(), source.token(), checked_tx.clone());
-            std::thread::spawn(move || {
-                let (mutex, condvar) = &*p;
-                let (_guard, ready) = condvar
-                    .wait_until(mutex, &token, |items| {
-                        let _ = tx.send(());
-                        !items.is_empty()
-                    })
-                    .unwrap();
-                ready
-            })
-        })
-        .collect();
-    for _ in 0..3 {
-        checked_rx.recv().unwrap();
-    }
-    // Usually all three are committed to sleeping by now (a spurious wake-up
-    // may have sent twice for one); wherever they are, the stop must end all.
-    let held = q.0.lock().unwrap();
-    source.request_stop();
-    drop(held);
-    for waiter in waiters {
-        assert!(!waiter.join().unwrap());
-    }
-}
-
-#[test]
-fn condvar_type_already_stopped_returns_the_predicate_at_once() {
-    let (mutex, condvar) = (Mutex::new(0u32), StopCondvar::new());
-    let source = StopSource::new();
-    source.request_stop();
-    let token = source.token();
-    let calls = AtomicUsize::new(0);
-    let counted = |n: &mut u32, want: u32| {
-        calls.fetch_add(1, Ordering::SeqCst);
-        *n == want
-    };
-    let (guard, ready) = condvar
-        .wait_until(&mutex, &token, |n| counted(n, 1))
-        .unwrap();
-    assert!(!ready);
-    drop(guard);
-    // As in C++: a stopped token gives `pred()`, which may be true.
-    let (guard, ready) = condvar
-        .wait_until(&mutex, &token, |n| counted(n, 0))
-        .unwrap();
-    assert!(ready);
-    drop(guard);
-    let (_guard, ready) = condvar
-        .wait_timeout_until(&mutex, &token, HOUR, |n| counted(n, 1))
-        .unwrap();
-    assert!(!ready);
-    assert_eq!(calls.load(Ordering::SeqCst), 3, "one predicate call each");
-}
-
-#[test]
-fn condvar_type_returns_at_once_when_the_predicate_is_true_first() {
-    let (mutex, condvar) = (Mutex::new(7u32), StopCondvar::new());
-    let source = StopSource::new();
-    let mut calls = 0;
-    let (guard, ready) = condvar
-        .wait_until(&mutex, &source.token(), |n| {
-            calls += 1;
-            *n == 7
-        })
-        .unwrap();
-    assert!(ready);
-    assert_eq!(*guard, 7);
-    drop(guard);
-    assert_eq!(calls, 1);
-    // The never-stopping token too, and the timed form.
-    let never = stoptoken::StopToken::default();
-    let (_guard, ready) = condvar
-        .wait_timeout_until(&mutex, &never, HOUR, |n| *n == 7)
-        .unwrap();
-    assert!(ready);
-    assert!(!source.stop_requested());
-}
-
-#[test]
-fn condvar_type_timed_wait_times_out_then_can_still_succeed() {
-    let (mutex, condvar) = (Mutex::new(false), StopCondvar::new());
-    let source = StopSource::new();
-    let token = source.token();
-    let start = Instant::now();
-    let (guard, ready) = condvar
-        .wait_timeout_until(&mutex, &token, Duration::from_millis(10), |r| *r)
-        .unwrap();
-    assert!(!ready);
-    assert!(start.elapsed() >= Duration::from_millis(10));
-    drop(guard);
-    *mutex.lock().unwrap() = true;
-    let (_guard, ready) = condvar
-        .wait_timeout_until(&mutex, &token, HOUR, |r| *r)
-        .unwrap();
-    assert!(ready);
-    // A timeout too long for a deadline means no deadline.
-    drop(_guard);
-    let (_guard, ready) = condvar
-        .wait_timeout_until(&mutex, &token, Duration::MAX, |r| *r)
-        .unwrap();
-    assert!(ready);
-}
-
-#[test]
-fn condvar_type_timed_wait_returns_false_when_stopped_during_a_long_wait() {
-    let q = queue();
-    let source = StopSource::new();
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let (p, token) = (q.clone(), source.token());
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*p;
-        let (_guard, ready) = condvar
-            .wait_timeout_until(mutex, &token, HOUR, |items| {
-                let _ = checked_tx.send(());
-                !items.is_empty()
-            })
-            .unwrap();
-        ready
-    });
-    checked_rx.recv().unwrap();
-    // Under the lock, as in the deadlock scenario, for the timed form too.
-    let held = q.0.lock().unwrap();
-    source.request_stop();
-    drop(held);
-    // A missed stop would keep the consumer waiting for an hour.
-    assert!(!consumer.join().unwrap());
-}
-
-#[test]
 fn condvar_type_stop_requested_by_the_predicate_itself_ends_the_wait() {
     // The callback then runs on the waiting thread (at registration), which
     // holds the user's mutex: it must not need it.
@@ -594,57 +584,6 @@ fn condvar_type_stop_requested_by_the_predicate_itself_ends_the_wait() {
         .unwrap();
     assert!(!ready);
     assert_eq!(calls, 1);
-}
-
-#[test]
-fn condvar_type_a_callback_that_takes_the_same_mutex_does_not_deadlock_the_wait() {
-    // Another registration on the same token locks the user's mutex. The wait
-    // deregisters its own callback with that mutex held, which must not wait
-    // for the other callback.
-    let q = queue();
-    let source = StopSource::new();
-    let p = q.clone();
-    let _other = StopCallback::new(&source.token(), move || p.0.lock().unwrap().push(9));
-    let (checked_tx, checked_rx) = mpsc::channel();
-    let (p, token) = (q.clone(), source.token());
-    let consumer = std::thread::spawn(move || {
-        let (mutex, condvar) = &*p;
-        let (guard, ready) = condvar
-            .wait_until(mutex, &token, |items| {
-                let _ = checked_tx.send(());
-                items.contains(&100)
-            })
-            .unwrap();
-        (guard.clone(), ready)
-    });
-    checked_rx.recv().unwrap();
-    let (done_tx, done_rx) = mpsc::channel();
-    let _requester = std::thread::spawn(move || done_tx.send(source.request_stop()).unwrap());
-    assert!(recv_or_fail(&done_rx, "request_stop"));
-    let (items, ready) = consumer.join().unwrap();
-    // The other callback pushed before or after the waiter returned.
-    assert!(!ready);
-    assert!(items.is_empty() || items == [9]);
-    assert_eq!(*q.0.lock().unwrap(), vec![9]);
-}
-
-#[test]
-fn condvar_type_reports_poisoning_but_still_works() {
-    let pair = Arc::new((Mutex::new(1u32), StopCondvar::new()));
-    let p = pair.clone();
-    let _ = std::thread::spawn(move || {
-        let _guard = p.0.lock().unwrap();
-        panic!("poison");
-    })
-    .join();
-    let source = StopSource::new();
-    let error = pair
-        .1
-        .wait_until(&pair.0, &source.token(), |n| *n == 1)
-        .unwrap_err();
-    let (guard, ready) = error.into_inner();
-    assert!(ready);
-    assert_eq!(*guard, 1);
 }
 
 #[test]
@@ -667,7 +606,7 @@ fn condvar_type_waits_need_no_send_data() {
 
 #[test]
 fn condvar_type_panicking_predicate_leaves_the_wait_cleanly() {
-    let q = queue();
+    let q = queue::<StopCondvar>();
     let source = StopSource::new();
     let (checked_tx, checked_rx) = mpsc::channel();
     let (p, token) = (q.clone(), source.token());
