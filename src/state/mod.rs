@@ -262,15 +262,7 @@ impl StopState {
             // before) to the Acquire loads that see bit 0.
             if !only_if_possible {
                 self.flags.fetch_or(STOP, Ordering::Release);
-            } else if self
-                .flags
-                // Release: as above. Relaxed on a failed compare: nothing is
-                // read from it.
-                .fetch_update(Ordering::Release, Ordering::Relaxed, |flags| {
-                    possible(flags).then_some(flags | STOP)
-                })
-                .is_err()
-            {
+            } else if !self.set_stop_if_possible() {
                 // SAFETY: as above: bit 0 was not set, nobody reads the slot.
                 let reason = self.reason.with_mut(|slot| unsafe { (*slot).take() });
                 return Err(reason.unwrap_or_default());
@@ -291,6 +283,29 @@ impl StopState {
                 false
             }
         }
+    }
+
+    /// Sets bit 0 unless no source remains; `false` if none does. Called with
+    /// the lock held (so bit 0 is clear and stays so); the source count may
+    /// still drop to 0 meanwhile, hence the loop.
+    fn set_stop_if_possible(&self) -> bool {
+        // Relaxed: the compare below decides; nothing is read on its strength.
+        let mut flags = self.flags.load(Ordering::Relaxed);
+        while possible(flags) {
+            // Release: publishes the reason (and everything this thread did
+            // before) to the Acquire loads that see bit 0. Relaxed on failure:
+            // only the new value is read.
+            match self.flags.compare_exchange_weak(
+                flags,
+                flags | STOP,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(current) => flags = current,
+            }
+        }
+        false
     }
 
     /// Runs `next` and then every node still linked, one lock round trip each.
