@@ -6,7 +6,7 @@
 //! named `stoptoken-signal` reads that pipe (through
 //! [`signal_hook::iterator::Signals`]) and calls
 //! [`request_stop_with`](crate::StopSource::request_stop_with) with
-//! [`StopReason::Signal`](crate::StopReason::Signal), so the stop callbacks run
+//! [`StopReason::Signal`], so the stop callbacks run
 //! on that thread, never inside the signal handler.
 //!
 //! The first signal requests the stop. A second one of the watched signals gets
