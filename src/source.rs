@@ -97,6 +97,7 @@ impl StopSource {
     /// parent.request_stop();
     /// assert!(child.stop_requested()); // a parent's stop reaches the child
     /// ```
+    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
     pub fn child_of(parent: &StopToken) -> StopSource {
         match parent.shared() {
             Some(parent) => StopSource {
@@ -131,6 +132,7 @@ impl StopSource {
     /// assert_eq!(request.token().stop_reason(), Some(&StopReason::Message("client hung up")));
     /// assert!(!shutdown.stop_requested());
     /// ```
+    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
     pub fn any_of<I>(tokens: I) -> StopSource
     where
         I: IntoIterator,
@@ -152,7 +154,15 @@ impl StopSource {
     /// the first one, parked while nothing is due); a source costs one entry in
     /// its ordered map, and dropping the source's last clone removes the entry.
     /// The deadline's stop callbacks run on that thread, so keep them short:
-    /// they delay other deadlines. To stop at a deadline *or* on a parent's stop,
+    /// they delay other deadlines, and a callback that blocks until another
+    /// deadline fires (say, `other.token().wait()`) deadlocks every deadline of
+    /// the process. This holds for the callbacks of `child_of`/`any_of` sources
+    /// fed by a deadline source too: they run on the same thread.
+    ///
+    /// Keep the source alive as long as the deadline matters: dropping its last
+    /// clone cancels the deadline, and its tokens alone do not keep it, so
+    /// `StopSource::after(d).token()` is a token that never stops (its
+    /// `stop_possible()` is `false` at once). To stop at a deadline *or* on a parent's stop,
     /// see [`StopSource::child_with_deadline`].
     ///
     /// # Panics
@@ -169,6 +179,7 @@ impl StopSource {
     /// assert!(token.wait()); // woken by the timer thread
     /// assert_eq!(token.stop_reason(), Some(&StopReason::Deadline));
     /// ```
+    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
     pub fn with_deadline(deadline: Instant) -> StopSource {
         StopSource::deadline_source(None, Some(deadline))
     }
@@ -186,6 +197,7 @@ impl StopSource {
     /// assert!(!source.stop_requested());
     /// drop(source); // cancels the timer entry
     /// ```
+    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
     pub fn after(timeout: Duration) -> StopSource {
         StopSource::deadline_source(None, Instant::now().checked_add(timeout))
     }
@@ -211,6 +223,7 @@ impl StopSource {
     /// shutdown.request_stop_with(StopReason::Message("shutdown"));
     /// assert_eq!(request.token().stop_reason(), Some(&StopReason::Message("shutdown")));
     /// ```
+    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
     pub fn child_with_deadline(parent: &StopToken, deadline: Instant) -> StopSource {
         StopSource::deadline_source(parent.shared(), Some(deadline))
     }

@@ -72,13 +72,13 @@ fn its_callbacks_run_on_the_stopping_inputs_thread() {
 }
 
 #[test]
-fn dropping_it_removes_every_link() {
+fn once_it_is_dropped_its_tokens_can_never_stop() {
     let inputs: Vec<StopSource> = (0..16).map(|_| StopSource::new()).collect();
     let any = StopSource::any_of(inputs.iter().map(StopSource::token));
     let token = any.token();
     drop(any);
-    // The links are gone: stopping an input no longer reaches the token, whose
-    // stop is now impossible for good.
+    // No stop can come any more, not even through a link firing late (that the
+    // links are removed and freed is checked in tests/alloc.rs).
     assert!(!token.stop_possible());
     inputs[3].request_stop();
     assert!(!token.stop_requested());

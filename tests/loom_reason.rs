@@ -66,12 +66,20 @@ fn any_of_two_inputs_stopping_while_it_is_dropped() {
         let stop_b = thread::spawn(move || {
             b.request_stop_with(StopReason::Message("b"));
         });
-        let dropper = thread::spawn(move || drop(any));
+        let observed = token.clone();
+        let dropper = thread::spawn(move || {
+            drop(any);
+            // Once the last source is gone without a stop, none may come later.
+            !observed.stop_possible()
+        });
         a.request_stop_with(StopReason::Message("a"));
         stop_b.join().unwrap();
-        dropper.join().unwrap();
+        let saw_impossible = dropper.join().unwrap();
         let ran = count.load(Ordering::SeqCst);
         assert!(ran <= 1);
+        if saw_impossible {
+            assert!(!token.stop_requested(), "stop_possible went false -> true");
+        }
         assert_eq!(ran == 1, token.stop_requested());
         match token.stop_reason() {
             None => assert!(!token.stop_possible()),

@@ -39,8 +39,8 @@ fn wait_vs_last_source_drop() {
     });
 }
 
-/// A wait racing both a request and the drop of another clone: it returns
-/// exactly when the outcome is a stop.
+/// A wait racing both a request and the drop of another (not the last) clone:
+/// the drop must not wake the waiter into a wrong answer; it returns `true`.
 #[test]
 fn wait_vs_request_vs_other_clone_drop() {
     model(|| {

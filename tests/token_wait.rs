@@ -41,7 +41,15 @@ fn dropping_the_last_source_wakes_the_waiters() {
                 let (token, barrier) = (source.token(), barrier.clone());
                 thread::spawn(move || {
                     barrier.wait();
-                    token.wait()
+                    // Bounded, so that a missing wake-up fails (after the
+                    // bound) instead of hanging.
+                    let start = Instant::now();
+                    let stopped = token.wait_timeout(Duration::from_secs(30));
+                    assert!(
+                        start.elapsed() < Duration::from_secs(25),
+                        "the last source's drop did not wake the waiter"
+                    );
+                    stopped
                 })
             })
             .collect();

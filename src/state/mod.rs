@@ -16,7 +16,9 @@
 //! - `reason`: written once by the first request, before it sets bit 0, and
 //!   read without the lock by anyone who has seen bit 0 set.
 //! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few pointer
-//!   writes and never while a callback runs, so nobody waits on it for long.
+//!   writes and never while a user callback runs, so nobody waits on it for long.
+//!   (The one thing run under it: when the last source goes without a stop,
+//!   the `wait()` nodes are unparked, one `Thread::unpark` each.)
 //! - `list` (guarded by `lock`): an intrusive doubly linked list of callback nodes,
 //!   the node whose callback runs now (`running`), the thread that runs it
 //!   (`requester`), and at most one `waiter`.
@@ -116,7 +118,10 @@ pub struct StopState {
 }
 
 // SAFETY: `list` and the nodes it points to are only touched under `lock`; the
-// nodes' callbacks are `Send` (checked where they are registered).
+// nodes' callbacks are `Send` (checked where they are registered). `reason` is
+// written once under `lock` before bit 0 is published and then only read (as
+// `&StopReason`, from any thread) or dropped with the state, which is sound
+// because `StopReason` is `Send + Sync`.
 unsafe impl Send for StopState {}
 // SAFETY: as for `Send`: all shared access to `list` goes through `lock`.
 unsafe impl Sync for StopState {}

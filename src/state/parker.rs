@@ -75,9 +75,9 @@ impl StopState {
             Registered::Linked => {}
         }
         // Release: pairs with the AcqRel decrement in `remove_source`, which
-        // then finds the node linked above. Acquire: the word read here is
-        // checked by the loop below like any later load.
-        self.flags.fetch_or(PARKED, Ordering::AcqRel);
+        // then finds the node linked above (the lock and the coherence of this
+        // one word already order the two; the Release is belt and braces).
+        self.flags.fetch_or(PARKED, Ordering::Release);
         let outcome = loop {
             // Acquire: pairs with the Release that sets bit 0 (set before the
             // requester runs, so unparks, the node) and with the decrement of

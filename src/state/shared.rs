@@ -70,7 +70,7 @@ impl Shared {
     pub(crate) fn drop_source(&self) {
         if self.state.remove_source() {
             // SAFETY: only the drop of the last source gets here, once; the
-            // SeqCst decrement orders it after every other source's use.
+            // AcqRel decrement orders it after every other source's use.
             let attachment = self.attachment.with_mut(|slot| unsafe { (*slot).take() });
             drop(attachment);
         }
@@ -117,8 +117,9 @@ fn link_callback(parent: &Arc<Shared>, target: Arc<Shared>) -> impl FnOnce() + S
 impl Shared {
     /// Links that stop `target` when any of `parents` is stopped (at once if
     /// one already is), with the reason of the first to stop it; `None` if
-    /// there is no parent. One allocation holds every link; dropping it
-    /// deregisters them all. Meant for [`Shared::new_attached`].
+    /// there is no parent. One block holds every link (boxed once more to be
+    /// type-erased; a single link is boxed alone); dropping it deregisters
+    /// them all. Meant for [`Shared::new_attached`].
     pub(crate) fn links(
         target: &Arc<Shared>,
         parents: impl IntoIterator<Item = Arc<Shared>>,
@@ -137,8 +138,10 @@ impl Shared {
         };
         // Sized by the upper bound, so that `into_boxed_slice` need not shrink
         // it when every input is engaged: one block for all the links.
+        // (A huge or unknown upper bound falls back to the lower one.)
         let (lower, upper) = parents.size_hint();
-        let mut links = Vec::with_capacity(2 + upper.unwrap_or(lower));
+        let hint = upper.filter(|&upper| upper <= 4096).unwrap_or(lower);
+        let mut links = Vec::with_capacity(hint.saturating_add(2));
         links.extend([first, second].into_iter().chain(parents).map(link));
         let mut links = Box::into_pin(links.into_boxed_slice());
         for index in 0..links.len() {
