@@ -257,12 +257,12 @@ impl StopState {
             if self.flags.load(Ordering::Relaxed) & STOP != 0 {
                 return Err(reason);
             }
-            // SAFETY: bit 0 is clear and we hold the lock, so no request writes
-            // the slot concurrently and no reader reads it (they read it only
-            // after seeing bit 0); the slot is `None` (only a request that sets
-            // bit 0 fills it), so nothing is overwritten without a drop.
+            // Bit 0 is clear and we hold the lock: no request writes the slot
+            // concurrently, no reader reads it (only after seeing bit 0), and
+            // it is `None` (only the request that sets bit 0 fills it).
+            // SAFETY: as just said; nothing is overwritten without a drop.
             self.reason
-                .with_mut(|slot| unsafe { core::ptr::write(slot, Some(reason)) });
+                .with_mut(|slot| unsafe { slot.write(Some(reason)) });
             // Release: publishes the reason (and everything this thread did
             // before) to the Acquire loads that see bit 0.
             if !only_if_possible {

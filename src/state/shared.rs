@@ -50,11 +50,11 @@ impl Shared {
     ) -> Arc<Self> {
         let shared = Arc::new(Shared::new());
         if let Some(attachment) = attach(&shared) {
-            // SAFETY: no source of `shared` exists yet, so no drop of a last
-            // source can race this write, and nothing else touches the slot.
-            shared
-                .attachment
-                .with_mut(|slot| unsafe { *slot = Some(attachment) });
+            // No source of `shared` exists yet, so no drop of a last source
+            // can race this write, and nothing else touches the slot.
+            // SAFETY: as just said.
+            let slot = &shared.attachment;
+            slot.with_mut(|slot| unsafe { *slot = Some(attachment) });
         }
         shared
     }
