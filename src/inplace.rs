@@ -5,7 +5,7 @@ use core::fmt;
 use crate::callback::ByValue;
 use std::time::Duration;
 
-use crate::state::{wait_on, StateRef, StopFuture, StopState, WaitOutcome};
+use crate::state::{wait_on, StateRef, StopFuture, StopState};
 use crate::StopReason;
 
 /// A stop source that holds its stop state inline (C++26
@@ -254,7 +254,7 @@ impl<'a> InplaceStopToken<'a> {
     /// });
     /// ```
     pub fn wait(&self) -> bool {
-        wait_on(self.state, None) == WaitOutcome::Stopped
+        wait_on(self.state, None)
     }
 
     /// Like [`InplaceStopToken::wait`], but gives up after `timeout` (`false`).
@@ -266,7 +266,7 @@ impl<'a> InplaceStopToken<'a> {
     /// assert!(!source.token().wait_timeout(std::time::Duration::from_millis(1)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        wait_on(self.state, Some(timeout)) == WaitOutcome::Stopped
+        wait_on(self.state, Some(timeout))
     }
 
     /// A future that completes when the source is stopped (at once if it

@@ -4,7 +4,7 @@ use core::fmt;
 
 use std::time::Duration;
 
-use crate::state::{same_state, wait_on, Shared, StateRef, StopFuture, StopState, WaitOutcome};
+use crate::state::{same_state, wait_on, Shared, StateRef, StopFuture, StopState};
 use crate::sync::Arc;
 use crate::StopReason;
 
@@ -143,7 +143,7 @@ impl StopToken {
     /// ```
     pub fn wait(&self) -> bool {
         let state = self.shared.as_ref().map(|shared| shared.state());
-        wait_on(state, None) == WaitOutcome::Stopped
+        wait_on(state, None)
     }
 
     /// Like [`StopToken::wait`], but gives up after `timeout`: `true` if a stop
@@ -162,7 +162,7 @@ impl StopToken {
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         let state = self.shared.as_ref().map(|shared| shared.state());
-        wait_on(state, Some(timeout)) == WaitOutcome::Stopped
+        wait_on(state, Some(timeout))
     }
 
     /// A future that completes when a stop is requested (at once if one already

@@ -71,7 +71,7 @@ use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, ThreadKey, Unsaf
 use crate::StopReason;
 use node::{List, Node, Status, Waiter};
 
-pub(crate) use parker::{wait_on, WaitOutcome};
+pub(crate) use parker::wait_on;
 pub use registration::PinnedCallback;
 pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub(crate) use shared::{same_state, Shared};

@@ -12,17 +12,6 @@ use super::node::Node;
 use super::{possible, Registered, StopState, PARKED, STOP};
 use crate::sync::{current, park, park_timeout, Ordering, Thread};
 
-/// How a blocking wait on a stop state ended.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum WaitOutcome {
-    /// A stop was requested.
-    Stopped,
-    /// No stop can come any more: no source remains and none was requested.
-    Abandoned,
-    /// The deadline passed first.
-    TimedOut,
-}
-
 #[repr(C)]
 struct Parker {
     // First field, so a pointer to the node is a pointer to the parker.
@@ -42,10 +31,10 @@ impl Parker {
 }
 
 /// [`StopState::wait`] for at most `timeout` (for ever if `None` or too long
-/// to represent) on `state`; a disengaged handle (`None`) is `Abandoned` at once.
-pub(crate) fn wait_on(state: Option<&StopState>, timeout: Option<Duration>) -> WaitOutcome {
+/// to represent) on `state`; a disengaged handle (`None`) gives `false` at once.
+pub(crate) fn wait_on(state: Option<&StopState>, timeout: Option<Duration>) -> bool {
     match state {
-        None => WaitOutcome::Abandoned,
+        None => false,
         Some(state) => {
             let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
             state.wait(deadline)
@@ -54,11 +43,12 @@ pub(crate) fn wait_on(state: Option<&StopState>, timeout: Option<Duration>) -> W
 }
 
 impl StopState {
-    /// Parks the calling thread until a stop is requested, no stop can come any
-    /// more, or `deadline` (if any) passes. Spurious wake-ups park again.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> WaitOutcome {
+    /// Parks the calling thread until a stop is requested (`true`), no stop can
+    /// come any more, or `deadline` (if any) passes (both `false`). Spurious
+    /// wake-ups park again.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
         if self.stop_requested() {
-            return WaitOutcome::Stopped;
+            return true;
         }
         let parker = pin!(Parker {
             node: Node::parker(Parker::unpark),
@@ -70,32 +60,32 @@ impl StopState {
         // deregistered below before the frame ends (nothing in between unwinds:
         // parking and clock reads do not panic).
         match unsafe { self.register(node) } {
-            Registered::Stopped => return WaitOutcome::Stopped,
-            Registered::Impossible => return WaitOutcome::Abandoned,
+            Registered::Stopped => return true,
+            Registered::Impossible => return false,
             Registered::Linked => {}
         }
         // Release: pairs with the AcqRel decrement in `remove_source`, which
         // then finds the node linked above (the lock and the coherence of this
         // one word already order the two; the Release is belt and braces).
         self.flags.fetch_or(PARKED, Ordering::Release);
-        let outcome = loop {
+        let stopped = loop {
             // Acquire: pairs with the Release that sets bit 0 (set before the
             // requester runs, so unparks, the node) and with the decrement of
             // the last source (made before it wakes the node); `fetch_or` above
             // and `unpark`/`park` order those writes before this load.
             let flags = self.flags.load(Ordering::Acquire);
             if flags & STOP != 0 {
-                break WaitOutcome::Stopped;
+                break true;
             }
             if !possible(flags) {
-                break WaitOutcome::Abandoned;
+                break false;
             }
             match deadline {
                 None => park(),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        break WaitOutcome::TimedOut;
+                        break false;
                     }
                     park_timeout(deadline - now);
                 }
@@ -103,6 +93,6 @@ impl StopState {
         };
         // SAFETY: registered above on this state, deregistered once.
         unsafe { self.deregister(node) };
-        outcome
+        stopped
     }
 }
