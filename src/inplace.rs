@@ -41,7 +41,7 @@ impl InplaceStopSource {
     /// ```
     /// const SOURCE: stoptoken::InplaceStopSource = stoptoken::InplaceStopSource::new();
     /// ```
-    #[cfg(not(loom))]
+    #[cfg(not(stoptoken_loom))]
     pub const fn new() -> Self {
         InplaceStopSource {
             state: StopState::new(1),
@@ -49,7 +49,7 @@ impl InplaceStopSource {
     }
 
     /// A source that has not been stopped.
-    #[cfg(loom)]
+    #[cfg(stoptoken_loom)]
     pub fn new() -> Self {
         InplaceStopSource {
             state: StopState::new(1),

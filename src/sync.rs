@@ -2,14 +2,14 @@
 //!
 //! Built normally, this re-exports `std`'s atomics, `Arc` and thread parking, and
 //! an `UnsafeCell` with the closure-based API that loom's has. Built with
-//! `RUSTFLAGS="--cfg loom"`, it re-exports loom's instead, so the model tests in
+//! `RUSTFLAGS="--cfg stoptoken_loom"`, it re-exports loom's instead, so the model tests in
 //! `tests/loom_*.rs` explore every interleaving of the real code. Nothing else in the
 //! crate imports `std::sync::atomic` or `std::thread` parking directly.
 //!
 //! loom has no timed park: under loom, `park_timeout` is an untimed `park` (a
 //! timeout that never fires), so a model of a timed wait must end by an unpark.
 
-#[cfg(loom)]
+#[cfg(stoptoken_loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
@@ -21,12 +21,12 @@ pub(crate) use loom::{
 
 /// loom models no clock: a timed park is modelled as an untimed one, which
 /// `unpark` (or a spurious wake-up, which loom does not produce) ends.
-#[cfg(loom)]
+#[cfg(stoptoken_loom)]
 pub(crate) fn park_timeout(_timeout: std::time::Duration) {
     loom::thread::park();
 }
 
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 pub(crate) use std::{
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -36,11 +36,11 @@ pub(crate) use std::{
 };
 
 /// `std::cell::UnsafeCell` behind the access API of `loom::cell::UnsafeCell`.
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 #[derive(Debug)]
 pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 impl<T> UnsafeCell<T> {
     #[inline]
     pub(crate) const fn new(value: T) -> Self {
@@ -64,11 +64,11 @@ impl<T> UnsafeCell<T> {
 /// thread. Two live threads never have the same key; a key may be reused after its
 /// thread has exited, which is harmless because the key is only compared while the
 /// requesting thread is inside `request_stop`.
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ThreadKey(usize);
 
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 impl ThreadKey {
     /// The key of the calling thread: the address of a thread-local byte, which is
     /// cheaper than `std::thread::current().id()` (no reference count traffic).
@@ -79,11 +79,11 @@ impl ThreadKey {
     }
 }
 
-#[cfg(loom)]
+#[cfg(stoptoken_loom)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ThreadKey(loom::thread::ThreadId);
 
-#[cfg(loom)]
+#[cfg(stoptoken_loom)]
 impl ThreadKey {
     pub(crate) fn current() -> Self {
         ThreadKey(loom::thread::current().id())
@@ -93,7 +93,7 @@ impl ThreadKey {
 /// One step of a spin-wait on a lock that is only ever held for a few pointer
 /// writes: a pause hint at first, then a yield to the scheduler so that a lock
 /// holder that was preempted can run.
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 #[inline]
 pub(crate) fn spin_wait(spins: &mut u32) {
     if *spins < 6 {
@@ -106,7 +106,7 @@ pub(crate) fn spin_wait(spins: &mut u32) {
     }
 }
 
-#[cfg(loom)]
+#[cfg(stoptoken_loom)]
 pub(crate) fn spin_wait(_spins: &mut u32) {
     loom::thread::yield_now();
 }

@@ -1,8 +1,8 @@
 //! loom models of the shared stop state's concurrent protocols.
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_core`
-#![cfg(loom)]
+//! `RUSTFLAGS="--cfg stoptoken_loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_core`
+#![cfg(stoptoken_loom)]
 
 #[path = "common/loom.rs"]
 mod common;

@@ -1,8 +1,8 @@
 //! loom models of the `stopped()` future's waker registration.
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_future`
-#![cfg(loom)]
+//! `RUSTFLAGS="--cfg stoptoken_loom" cargo test --release --test loom_future`
+#![cfg(stoptoken_loom)]
 
 #[path = "common/loom.rs"]
 mod common;

@@ -3,8 +3,8 @@
 //! through the inplace types and the pinned, allocation-free registration.
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom_inplace`
-#![cfg(loom)]
+//! `RUSTFLAGS="--cfg stoptoken_loom" cargo test --release --test loom_inplace`
+#![cfg(stoptoken_loom)]
 
 #[path = "common/loom.rs"]
 mod common;

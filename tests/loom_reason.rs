@@ -1,8 +1,8 @@
 //! loom models of stop reasons and `any_of` links.
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_reason`
-#![cfg(loom)]
+//! `RUSTFLAGS="--cfg stoptoken_loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_reason`
+#![cfg(stoptoken_loom)]
 
 #[path = "common/loom.rs"]
 mod common;

@@ -2,8 +2,8 @@
 //! source goes without one (a wait never hangs on an abandoned state).
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_token_wait`
-#![cfg(loom)]
+//! `RUSTFLAGS="--cfg stoptoken_loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_token_wait`
+#![cfg(stoptoken_loom)]
 
 #[path = "common/loom.rs"]
 mod common;

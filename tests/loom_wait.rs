@@ -10,8 +10,8 @@
 //! races only; the timeouts are tested with real time in `tests/wait.rs`.
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_wait`
-#![cfg(loom)]
+//! `RUSTFLAGS="--cfg stoptoken_loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom_wait`
+#![cfg(stoptoken_loom)]
 
 #[path = "common/loom.rs"]
 mod common;

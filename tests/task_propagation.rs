@@ -331,7 +331,7 @@ fn a_plain_tokio_spawn_does_not_inherit_the_token() {
 }
 
 #[test]
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 fn propagation_works_under_smol() {
     let source = StopSource::new();
     let token = source.token();

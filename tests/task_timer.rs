@@ -38,7 +38,7 @@ fn sleep_wakes_early_on_a_stop_from_another_thread() {
 }
 
 #[test]
-#[cfg(not(loom))]
+#[cfg(not(stoptoken_loom))]
 fn sleep_wakes_early_on_a_stop_under_smol() {
     let source = StopSource::new();
     let stopper = source.clone();

@@ -133,7 +133,7 @@ impl std::panic::UnwindSafe for StopState {}
 
 impl StopState {
     /// A state with `sources` live sources and no stop requested.
-    #[cfg(not(loom))]
+    #[cfg(not(stoptoken_loom))]
     pub(crate) const fn new(sources: usize) -> Self {
         StopState {
             flags: AtomicUsize::new(sources * SOURCE),
@@ -144,7 +144,7 @@ impl StopState {
     }
 
     /// A state with `sources` live sources and no stop requested.
-    #[cfg(loom)]
+    #[cfg(stoptoken_loom)]
     pub(crate) fn new(sources: usize) -> Self {
         StopState {
             flags: AtomicUsize::new(sources * SOURCE),
@@ -521,7 +521,7 @@ impl Drop for Unlock<'_> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(stoptoken_loom)))]
 impl StopState {
     /// Test probe: how many nodes are linked.
     pub(crate) fn linked_len(&self) -> usize {
@@ -534,5 +534,5 @@ impl StopState {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(stoptoken_loom)))]
 mod tests;

@@ -127,7 +127,7 @@ impl List {
     }
 
     /// The number of linked nodes (for tests).
-    #[cfg(all(test, not(loom)))]
+    #[cfg(all(test, not(stoptoken_loom)))]
     pub(crate) fn len(&self) -> usize {
         let mut len = 0;
         let mut cursor = self.head;

@@ -94,7 +94,7 @@ impl Condvar {
     /// static READY: Condvar = Condvar::new();
     /// READY.notify_all(); // nobody waits: nothing happens
     /// ```
-    #[cfg(not(loom))]
+    #[cfg(not(stoptoken_loom))]
     #[must_use]
     pub const fn new() -> Self {
         Condvar {
@@ -105,7 +105,7 @@ impl Condvar {
 
     /// A new condition variable with no waiters (not `const` under loom, whose
     /// primitives have no `const fn new`).
-    #[cfg(loom)]
+    #[cfg(stoptoken_loom)]
     #[must_use]
     pub fn new() -> Self {
         Condvar {
