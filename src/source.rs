@@ -1,12 +1,9 @@
 //! `StopSource`: the side that asks for a stop (C++ `std::stop_source`).
 
-use core::borrow::Borrow;
 use core::fmt;
-use std::time::{Duration, Instant};
 
-use crate::state::{same_state, Shared};
-use crate::sync::Arc;
-use crate::{deadline, StopReason, StopToken};
+use crate::state::{same_state, Shared, SharedRef};
+use crate::{StopReason, StopToken};
 
 /// Makes stop requests on a shared stop state (C++ `std::stop_source`).
 ///
@@ -15,7 +12,9 @@ use crate::{deadline, StopReason, StopToken};
 /// `stop_source` does; every clone may request the stop, and the first request
 /// wins. Hand [`StopToken`]s to the code that should observe the stop.
 ///
-/// When the last source of a state is dropped without a stop request,
+/// When the last source of a state is dropped without a stop request, and
+/// nothing else can stop it (no link made by [`StopSource::child_of`] or
+/// [`StopSource::any_of`] whose parent can still stop, no pending deadline),
 /// [`StopToken::stop_possible`] turns `false` on every token of it, and no
 /// callback of it ever runs.
 ///
@@ -32,7 +31,7 @@ use crate::{deadline, StopReason, StopToken};
 /// assert!(token.stop_requested());
 /// ```
 pub struct StopSource {
-    shared: Option<Arc<Shared>>,
+    shared: Option<SharedRef>,
 }
 
 impl StopSource {
@@ -47,7 +46,14 @@ impl StopSource {
     /// ```
     pub fn new() -> Self {
         StopSource {
-            shared: Some(Arc::new(Shared::new())),
+            shared: Some(Shared::new()),
+        }
+    }
+
+    /// A source of `shared`, a state made with one source for it.
+    pub(crate) fn from_new(shared: SharedRef) -> Self {
+        StopSource {
+            shared: Some(shared),
         }
     }
 
@@ -65,190 +71,6 @@ impl StopSource {
     /// ```
     pub const fn no_state() -> Self {
         StopSource { shared: None }
-    }
-
-    /// A new engaged source that is stopped when `parent` is stopped (at once if
-    /// it already is). Its own stop does not reach the parent.
-    ///
-    /// The link is one callback registered on the parent's state; it is removed
-    /// (in O(1)) when the last clone of the child source is dropped, so children
-    /// that are gone leave nothing behind in the parent. A disengaged parent, or
-    /// one that can no longer be stopped, gives an unlinked child.
-    ///
-    /// Dropping the child's last source removes that link like dropping a
-    /// [`StopCallback`](crate::StopCallback): if the parent's stop is running
-    /// the link on another thread right now (which runs the child's callbacks),
-    /// the drop waits for it, so do not drop the last child source while holding
-    /// a lock that one of the child's callbacks takes. Once that drop has begun,
-    /// the parent's stop no longer stops the child: `stop_possible()` of the
-    /// child's tokens, once `false`, stays `false`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use stoptoken::StopSource;
-    ///
-    /// let parent = StopSource::new();
-    /// let child = StopSource::child_of(&parent.token());
-    /// child.request_stop();
-    /// assert!(!parent.stop_requested()); // a child's stop stays below
-    ///
-    /// let child = StopSource::child_of(&parent.token());
-    /// parent.request_stop();
-    /// assert!(child.stop_requested()); // a parent's stop reaches the child
-    /// ```
-    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
-    pub fn child_of(parent: &StopToken) -> StopSource {
-        match parent.shared() {
-            Some(parent) => StopSource {
-                shared: Some(Shared::new_linked([parent.clone()])),
-            },
-            None => StopSource::new(),
-        }
-    }
-
-    /// A new engaged source that is stopped when any of `tokens` is stopped (at
-    /// once if one already is), with the reason of the stop that reached it
-    /// first. Its own stop reaches none of them.
-    ///
-    /// It holds one link per engaged token: N callbacks registered on the
-    /// inputs' states, kept together in one allocation, all removed when the
-    /// last clone of this source is dropped. No thread, no task. Disengaged
-    /// tokens, and tokens that can no longer be stopped, add no link. The rules
-    /// of [`StopSource::child_of`] (which is `any_of` with one input) apply:
-    /// keep the source alive as long as its tokens are used, since its tokens
-    /// alone do not keep the links.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use stoptoken::{StopReason, StopSource};
-    ///
-    /// let shutdown = StopSource::new();
-    /// let client_gone = StopSource::new();
-    /// let request = StopSource::any_of([shutdown.token(), client_gone.token()]);
-    /// assert!(!request.stop_requested());
-    /// client_gone.request_stop_with(StopReason::Message("client hung up"));
-    /// assert_eq!(request.token().stop_reason(), Some(&StopReason::Message("client hung up")));
-    /// assert!(!shutdown.stop_requested());
-    /// ```
-    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
-    pub fn any_of<I>(tokens: I) -> StopSource
-    where
-        I: IntoIterator,
-        I::Item: Borrow<StopToken>,
-    {
-        let parents = tokens
-            .into_iter()
-            .filter_map(|token| token.borrow().shared().cloned());
-        StopSource {
-            shared: Some(Shared::new_linked(parents)),
-        }
-    }
-
-    /// A new engaged source that stops itself at `deadline`, with
-    /// [`StopReason::Deadline`]; at once, before returning, if `deadline` has
-    /// passed.
-    ///
-    /// Every deadline source of the process shares one timer thread (started by
-    /// the first one, parked while nothing is due); a source costs one entry in
-    /// its ordered map, and dropping the source's last clone removes the entry.
-    /// The deadline's stop callbacks run on that thread, so keep them short:
-    /// they delay other deadlines, and a callback that blocks until another
-    /// deadline fires (say, `other.token().wait()`) deadlocks every deadline of
-    /// the process. This holds for the callbacks of `child_of`/`any_of` sources
-    /// fed by a deadline source too: they run on the same thread.
-    ///
-    /// Keep the source alive as long as the deadline matters: dropping its last
-    /// clone cancels the deadline, and its tokens alone do not keep it, so
-    /// `StopSource::after(d).token()` is a token that never stops (its
-    /// `stop_possible()` is `false` at once). To stop at a deadline *or* on a parent's stop,
-    /// see [`StopSource::child_with_deadline`].
-    ///
-    /// # Panics
-    /// If the timer thread cannot be spawned (the first time only).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use stoptoken::{StopReason, StopSource};
-    ///
-    /// let source = StopSource::with_deadline(Instant::now() + Duration::from_millis(10));
-    /// let token = source.token();
-    /// assert!(token.wait()); // woken by the timer thread
-    /// assert_eq!(token.stop_reason(), Some(&StopReason::Deadline));
-    /// ```
-    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
-    pub fn with_deadline(deadline: Instant) -> StopSource {
-        StopSource::deadline_source(None, Some(deadline))
-    }
-
-    /// [`StopSource::with_deadline`] at `timeout` from now. A timeout too long to
-    /// represent as an [`Instant`] never fires.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use stoptoken::StopSource;
-    ///
-    /// let source = StopSource::after(Duration::from_secs(3600));
-    /// assert!(!source.stop_requested());
-    /// drop(source); // cancels the timer entry
-    /// ```
-    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
-    pub fn after(timeout: Duration) -> StopSource {
-        StopSource::deadline_source(None, Instant::now().checked_add(timeout))
-    }
-
-    /// A new engaged source that is stopped when `parent` is stopped (with the
-    /// parent's reason) or when `deadline` passes (with
-    /// [`StopReason::Deadline`]), whichever comes first: a request's time budget
-    /// inside a server's shutdown. The rules of [`StopSource::child_of`] and
-    /// [`StopSource::with_deadline`] apply.
-    ///
-    /// # Panics
-    /// If the timer thread cannot be spawned (the first time only).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use stoptoken::{StopReason, StopSource};
-    ///
-    /// let shutdown = StopSource::new();
-    /// let request =
-    ///     StopSource::child_with_deadline(&shutdown.token(), Instant::now() + Duration::from_secs(60));
-    /// shutdown.request_stop_with(StopReason::Message("shutdown"));
-    /// assert_eq!(request.token().stop_reason(), Some(&StopReason::Message("shutdown")));
-    /// ```
-    #[must_use = "dropping the source at once removes its links and deadline: its tokens would never stop"]
-    pub fn child_with_deadline(parent: &StopToken, deadline: Instant) -> StopSource {
-        StopSource::deadline_source(parent.shared(), Some(deadline))
-    }
-
-    fn deadline_source(parent: Option<&Arc<Shared>>, deadline: Option<Instant>) -> StopSource {
-        let due = deadline.is_some_and(|deadline| deadline <= Instant::now());
-        let shared = Shared::new_attached(|shared| {
-            let links = Shared::links(shared, parent.cloned());
-            let entry = match deadline {
-                Some(deadline) if !due => Some(deadline::schedule(deadline, shared.clone())),
-                _ => None,
-            };
-            match (links, entry) {
-                (links, None) => links,
-                (None, Some(entry)) => Some(Box::pin(entry)),
-                (Some(links), Some(entry)) => Some(Box::pin((links, entry))),
-            }
-        });
-        let source = StopSource {
-            shared: Some(shared),
-        };
-        if due {
-            source.request_stop_with(StopReason::Deadline);
-        }
-        source
     }
 
     /// A token associated with this source's state; a disengaged token if this
@@ -388,7 +210,7 @@ impl Drop for StopSource {
     #[inline]
     fn drop(&mut self) {
         if let Some(shared) = &self.shared {
-            shared.drop_source();
+            shared.state().remove_source();
         }
     }
 }

@@ -13,8 +13,8 @@
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc, Condvar, Mutex, MutexGuard,
+        atomic::{fence, AtomicBool, AtomicUsize, Ordering},
+        Condvar, Mutex, MutexGuard,
     },
     thread::{current, park, Thread},
 };
@@ -29,8 +29,8 @@ pub(crate) fn park_timeout(_timeout: std::time::Duration) {
 #[cfg(not(stoptoken_loom))]
 pub(crate) use std::{
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc, Condvar, Mutex, MutexGuard,
+        atomic::{fence, AtomicBool, AtomicUsize, Ordering},
+        Condvar, Mutex, MutexGuard,
     },
     thread::{current, park, park_timeout, Thread},
 };

@@ -4,8 +4,7 @@ use core::fmt;
 
 use std::time::Duration;
 
-use crate::state::{same_state, wait_on, Shared, StateRef, StopFuture, StopState};
-use crate::sync::Arc;
+use crate::state::{same_state, wait_on, SharedRef, StateRef, StopFuture, StopState};
 use crate::StopReason;
 
 /// Observes the stop state of a [`StopSource`](crate::StopSource) (C++
@@ -35,17 +34,17 @@ use crate::StopReason;
 /// ```
 #[derive(Clone, Default)]
 pub struct StopToken {
-    shared: Option<Arc<Shared>>,
+    shared: Option<SharedRef>,
 }
 
 impl StopToken {
     #[inline]
-    pub(crate) fn from_shared(shared: Option<Arc<Shared>>) -> Self {
+    pub(crate) fn from_shared(shared: Option<SharedRef>) -> Self {
         StopToken { shared }
     }
 
     #[inline]
-    pub(crate) fn shared(&self) -> Option<&Arc<Shared>> {
+    pub(crate) fn shared(&self) -> Option<&SharedRef> {
         self.shared.as_ref()
     }
 

@@ -54,22 +54,23 @@ fn left_allocated(f: impl FnOnce()) -> isize {
 }
 
 #[test]
-fn any_of_takes_at_most_three_allocations_for_any_number_of_inputs_and_frees_them() {
+fn any_of_takes_at_most_two_allocations_for_any_number_of_inputs_and_frees_them() {
     let inputs: Vec<StopSource> = (0..16).map(|_| StopSource::new()).collect();
     let tokens: Vec<StopToken> = inputs.iter().map(StopSource::token).collect();
     for n in [1, 2, 16] {
         let (count, any) = allocations(|| StopSource::any_of(&tokens[..n]));
-        // The state and the link (one input, as `child_of`); or the state, the
-        // links (one block for all N) and the box that owns them.
-        let expected = if n == 1 { 2 } else { 3 };
+        // The state, with the link inside it (one input, as `child_of`); or
+        // the state and the links (one block for all N).
+        let expected = if n == 1 { 1 } else { 2 };
         assert_eq!(count, expected, "any_of over {n} inputs");
         drop(any);
     }
     let left = left_allocated(|| {
         let any = StopSource::any_of(&tokens);
         let token = any.token();
-        drop(any); // the links go with the last source...
-        drop(token); // ...and the state with the last handle
+        drop(any); // the links stay with the token...
+        assert!(token.stop_possible());
+        drop(token); // ...and go, with the state, with the last handle
     });
     assert_eq!(left, 0, "an any_of source left memory behind");
     let left = left_allocated(|| {
@@ -88,11 +89,52 @@ fn dropping_a_deadline_source_removes_its_timer_entry() {
         for _ in 0..10 {
             let source = StopSource::after(Duration::from_secs(3600));
             let token = source.token();
-            drop(source); // removes the entry, which holds the state...
-            drop(token); // ...so the last token frees it
+            drop(source); // the token keeps the entry...
+            assert!(token.stop_possible());
+            drop(token); // ...and the last handle removes it and frees the state
         }
     });
     assert_eq!(left, 0, "a dropped deadline source stayed in the timer");
+}
+
+#[test]
+fn ten_thousand_token_only_children_leave_nothing_behind() {
+    let parent = StopSource::new();
+    let left = left_allocated(|| {
+        let children: Vec<StopToken> = (0..10_000)
+            .map(|_| StopSource::child_of(&parent.token()).token())
+            .collect();
+        assert!(children.iter().all(StopToken::stop_possible));
+        drop(children);
+    });
+    assert_eq!(left, 0, "token-only children left memory behind");
+    // Nothing is left in the parent's list either: its stop runs nothing.
+    let (count, stopped) = allocations(|| parent.request_stop());
+    assert!(stopped);
+    assert_eq!(count, 0);
+}
+
+#[test]
+fn token_only_child_chain_is_freed_from_either_end() {
+    for leaf_first in [true, false] {
+        let left = left_allocated(|| {
+            let root = StopSource::new();
+            let mut tokens = vec![root.token()];
+            for _ in 0..1000 {
+                let child = StopSource::child_of(tokens.last().unwrap()).token();
+                tokens.push(child);
+            }
+            drop(root);
+            if leaf_first {
+                tokens.reverse();
+            }
+            drop(tokens);
+        });
+        assert_eq!(
+            left, 0,
+            "a chain dropped leaf_first={leaf_first} left memory behind"
+        );
+    }
 }
 
 #[test]

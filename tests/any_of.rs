@@ -72,17 +72,37 @@ fn its_callbacks_run_on_the_stopping_inputs_thread() {
 }
 
 #[test]
-fn once_it_is_dropped_its_tokens_can_never_stop() {
+fn a_token_alone_keeps_the_links() {
     let inputs: Vec<StopSource> = (0..16).map(|_| StopSource::new()).collect();
     let any = StopSource::any_of(inputs.iter().map(StopSource::token));
     let token = any.token();
     drop(any);
-    // No stop can come any more, not even through a link firing late (that the
-    // links are removed and freed is checked in tests/alloc.rs).
-    assert!(!token.stop_possible());
-    inputs[3].request_stop();
-    assert!(!token.stop_requested());
-    assert!(!token.stop_possible());
+    // The links belong to the state: the token keeps them (that they are
+    // removed and freed with the last handle is checked in tests/alloc.rs).
+    assert!(token.stop_possible());
+    inputs[3].request_stop_with(StopReason::Message("three"));
+    assert!(token.stop_requested());
+    assert_eq!(token.stop_reason(), Some(&StopReason::Message("three")));
+}
+
+#[test]
+fn abandoned_inputs_leave_a_token_only_any_of_unstoppable() {
+    let inputs: Vec<StopSource> = (0..4).map(|_| StopSource::new()).collect();
+    let token = StopSource::any_of(inputs.iter().map(StopSource::token)).token();
+    let mut inputs = inputs.into_iter();
+    for input in inputs.by_ref().take(3) {
+        drop(input);
+        assert!(
+            token.stop_possible(),
+            "an input that can still stop remains"
+        );
+    }
+    drop(inputs);
+    assert!(!token.stop_possible(), "every input was abandoned");
+    assert!(
+        !token.wait(),
+        "a wait on an abandoned state returns at once"
+    );
 }
 
 #[test]

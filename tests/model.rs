@@ -1,8 +1,8 @@
 //! Model-based test: random single-threaded sequences of operations on stop
 //! sources, tokens, callbacks and `child_of` links run against both the real
 //! implementation and a small reference model (a list of states, each with its
-//! flag, its live-source count, its registered callbacks and its linked
-//! children). After every operation every observable result is compared:
+//! flag, its live-source count, its live links, its registered callbacks
+//! and its linked children). After every operation every observable result is compared:
 //! `request_stop`'s return value, `stop_requested` and `stop_possible` of every
 //! live source and token, and how many times each callback ran.
 
@@ -51,9 +51,13 @@ fn op() -> impl Strategy<Value = Op> {
 struct State {
     stopped: bool,
     sources: usize,
+    /// Links to parents that can still stop (links belong to the state: they
+    /// last as long as any handle of it, which the model need not track, since
+    /// a state with no handle is not observed any more).
+    live_links: usize,
     /// Callbacks registered and not yet run or dropped, by id.
     registered: Vec<usize>,
-    /// Children linked to this state (their link is a callback on it).
+    /// Children linked to this state.
     children: Vec<usize>,
 }
 
@@ -66,7 +70,10 @@ struct Model {
 
 impl Model {
     fn stop_possible(&self, state: Option<usize>) -> bool {
-        state.is_some_and(|s| self.states[s].stopped || self.states[s].sources > 0)
+        state.is_some_and(|s| {
+            let s = &self.states[s];
+            s.stopped || s.sources + s.live_links > 0
+        })
     }
 
     fn stop_requested(&self, state: Option<usize>) -> bool {
@@ -97,11 +104,17 @@ impl Model {
 
     fn drop_source(&mut self, state: usize) {
         self.states[state].sources -= 1;
-        if self.states[state].sources == 0 {
-            // The child's link to its parent goes with its last source.
-            for parent in &mut self.states {
-                parent.children.retain(|&c| c != state);
-            }
+        self.abandon_if_unstoppable(state);
+    }
+
+    /// A state that can no longer stop takes its children's links with it.
+    fn abandon_if_unstoppable(&mut self, state: usize) {
+        if self.stop_possible(Some(state)) {
+            return;
+        }
+        for child in std::mem::take(&mut self.states[state].children) {
+            self.states[child].live_links -= 1;
+            self.abandon_if_unstoppable(child);
         }
     }
 }
@@ -212,7 +225,10 @@ fn apply(op: &Op, model: &mut Model, real: &mut Real) -> Result<(), TestCaseErro
                 let state = model.new_state();
                 match *parent {
                     Some(p) if model.states[p].stopped => model.states[state].stopped = true,
-                    Some(p) if model.stop_possible(Some(p)) => model.states[p].children.push(state),
+                    Some(p) if model.stop_possible(Some(p)) => {
+                        model.states[p].children.push(state);
+                        model.states[state].live_links += 1;
+                    }
                     _ => {}
                 }
                 real.sources.push((child, Some(state)));

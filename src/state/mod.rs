@@ -2,61 +2,114 @@
 //!
 //! # Protocol
 //!
-//! A [`StopState`] has three parts:
+//! A [`StopState`] has four parts:
 //!
 //! - `flags` (`AtomicUsize`):
-//!   - bit 0: a stop was requested; set once, under the lock, by the request
-//!     whose caller gets `true`; never cleared.
-//!   - bit 1: a thread blocked in [`StopState::wait`] (sticky). The drop of the
-//!     last source, when it leaves no stop possible, then wakes the waiters.
-//!   - bits 2..: the number of live `StopSource`s (an inplace state keeps 1).
+//!   - bit 0 (`STOP`): a stop was requested; set once, under the lock, by the
+//!     request (the *claim*) whose caller gets `true`; never cleared.
+//!   - bit 1 (`WATCHED`): a watcher node (a blocked thread, a link to another
+//!     state) was linked at some point (sticky). The decrement that leaves no
+//!     stopper then walks the watchers; without it, it takes no lock.
+//!   - bits 2.. (`STOPPER` each): the *stoppers*, everything that can still
+//!     stop the state: its live `StopSource`s, its links whose parent can
+//!     still stop, its pending deadline (an inplace state keeps 1 for ever).
 //!
 //!   `stop_requested()` is one `Acquire` load of bit 0; `stop_possible()` is
-//!   "bit 0 or a source" (a stop was requested, or a source remains).
-//! - `reason`: written once by the first request, before it sets bit 0, and
-//!   read without the lock by anyone who has seen bit 0 set.
-//! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few pointer
-//!   writes and never while a user callback runs, so nobody waits on it for long.
-//!   (The one thing run under it: when the last source goes without a stop,
-//!   the `wait()` nodes are unparked, one `Thread::unpark` each.)
-//! - `list` (guarded by `lock`): an intrusive doubly linked list of callback nodes,
-//!   the node whose callback runs now (`running`), the thread that runs it
-//!   (`requester`), and at most one `waiter`.
+//!   "bit 0 or a stopper". A state whose stoppers reach 0 without a stop is
+//!   *abandoned*: it will never stop, and its watchers are told so.
+//! - `reason`: written once by the claim, before it sets bit 0, and read
+//!   without the lock by anyone who has seen bit 0 set.
+//! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few
+//!   pointer writes and never while user code runs.
+//! - `list` (guarded by `lock`): two intrusive doubly linked lists, callbacks
+//!   (user callbacks and task wakers) and watchers (parked threads and links),
+//!   plus the callback node that runs now (`running`), the thread that handles
+//!   the state's event (`requester`) and at most one `waiter`.
 //!
-//! A node's `status` (guarded by `lock`) moves
-//! `Idle -> Linked -> Running -> Done`, or `Linked -> Idle` when its owner drops it
-//! before it ran. Transitions:
+//! ## Nodes
 //!
-//! - register: lock; if bit 0 is set, unlock and run the callback on this thread;
-//!   if no source remains (and no stop) unlock and keep it idle forever;
-//!   otherwise link it (`Linked`) and unlock.
-//! - request: lock; if bit 0 is already set, unlock and return `false`;
-//!   otherwise write the reason, set bit 0 (Release), pop the first node, mark it
-//!   `Running`, set `running` and `requester`, unlock, and run it. Then repeat:
-//!   lock; mark the node that just returned `Done` (unless its owner dropped it
-//!   meanwhile on this thread) and take the waiter, if any; pop the next node,
-//!   mark it `Running`, set `running`; unlock; wake the waiter; run the callback
-//!   (catching a panic). One lock round trip per callback, and no system call
-//!   unless a waiter is there to wake. Bit 0 is only set under the lock, so the
-//!   lock picks the first request, and the reason is in place before any thread
-//!   can see bit 0.
+//! A node's `status` (guarded by `lock`) moves `Idle -> Linked -> Running ->
+//! Done` for a callback, `Idle -> Linked -> Done` for a *quick* node (waker,
+//! parker, link), or `Linked -> Idle` when its owner drops it before it was
+//! handled.
+//!
+//! - register: lock; if bit 0 is set, unlock and report `Stopped` (the owner
+//!   runs its callback itself); if no stopper remains, report `Impossible`;
+//!   otherwise link the node (`Linked`) and unlock. A watcher's check is a
+//!   `fetch_or(WATCHED)`, so the bit is set before the node can be seen.
+//! - request (the claim): lock; if bit 0 is set, unlock and return `false`;
+//!   otherwise write the reason, set bit 0 (Release) and `requester`. Then the
+//!   requester handles the list one node at a time, one lock round trip each:
+//!   lock; mark the callback that just returned `Done` (unless its owner
+//!   dropped it meanwhile on this thread) and take the waiter; pop the next
+//!   node (watchers first): a callback becomes `Running` and is run after the
+//!   unlock (a panic is caught); a quick node becomes `Done` and its handler
+//!   runs under the lock, taking out what to do after the unlock (wake a
+//!   waker, unpark a thread, pass the stop on to a linked state); unlock;
+//!   wake the waiter.
 //! - deregister: lock; `Idle`/`Done`: nothing to do. `Linked`: unlink, back to
 //!   `Idle`. `Running` on this very thread (the callback drops its own
-//!   registration): set `running = None`, which tells the requester the node is
-//!   gone, and return at once. `Running` on another thread: unlock, then lock
-//!   again to leave a `Waiter` on the stack (if the node is still `Running`) and
-//!   park until the requester marks the node `Done` and wakes it.
+//!   registration): set `running = None`, which tells the requester the node
+//!   is gone, and return at once. `Running` on another thread: unlock, then
+//!   lock again to leave a `Waiter` on the stack (if the node is still
+//!   `Running`) and park until the requester marks the node `Done`. Quick
+//!   nodes are never `Running`: dropping a waker, a parker or a link never
+//!   waits.
+//! - abandonment: the decrement that takes the last stopper away (and sees
+//!   `WATCHED`) handles the watchers list like a request, with
+//!   [`Event::Abandon`]: parked threads are unparked (their wait returns
+//!   `false`), links take one stopper from their target. Callbacks stay linked,
+//!   never to run.
+//!
+//! ## Propagation without recursion
+//!
+//! A link is a quick watcher node that a child state (made by `child_of`,
+//! `any_of`, a deadline constructor) keeps in each parent's list. Handled for
+//! a stop, it claims the child's stop with the parent's reason; handled for an
+//! abandonment, it takes one stopper from the child. Either may leave the
+//! child with an event of its own to handle: the child is then pushed on the
+//! requester's *worklist*, an intrusive stack threaded through the states
+//! themselves (each state has one event at most, so one `next` field), which
+//! the outermost request (or abandonment) drains before it returns. The stack
+//! depth is one frame whatever the depth of the tree, and nothing is
+//! allocated. Dropping handles never recurses either (`shared.rs`).
+//!
+//! ## Invariants, cited by number in the `SAFETY` comments
+//!
+//! 1. A node that is `Linked` or `Running` is valid and does not move: its
+//!    owner is pinned and deregisters it before it moves or is freed.
+//! 2. The lists, every node's links and status, `running`, `requester` and
+//!    `waiter` are only touched with the lock held; a `&mut List` (given out
+//!    only by [`StopState::with_list`]) is the proof.
+//! 3. Bit 0 is set once, under the lock, by the winning claim, right after it
+//!    wrote the reason; nothing writes the reason again.
+//! 4. Only the requester marks a `Running` node `Done`; an owner on another
+//!    thread waits for that (the `waiter`), an owner on the requester's thread
+//!    clears `running` instead, and the requester then leaves the node alone.
+//! 5. A quick node's handler runs with the lock held, on a node just marked
+//!    `Done`, and runs no user code; the node's owner cannot free it before
+//!    the unlock, and never touches it again after.
+//! 6. The stoppers never rise from 0: a source is only cloned from a live
+//!    one, links and deadlines are counted when the state is made. So a stop
+//!    and an abandonment exclude each other, and each happens at most once:
+//!    a state is on at most one worklist, once.
+//! 7. `WATCHED` is set, under the lock, before a watcher node is linked.
 //!
 //! Why a registration made concurrently with a request is never lost: the
 //! requester sets bit 0 while holding the lock, and a registrant reads bit 0
 //! while holding the lock. Either the registrant locked first, and the
 //! requester finds the node in the list, or the requester's unlock (Release) is
-//! seen by the registrant's lock (Acquire), and so is bit 0.
+//! seen by the registrant's lock (Acquire), and so is bit 0. The same holds for
+//! a watcher against the abandonment, through `WATCHED` (invariant 7): the
+//! decrement and the `fetch_or` are read-modify-writes of one word, so either
+//! the decrement sees the bit (and walks a list that holds the node), or the
+//! registration sees no stopper.
 //!
 //! Why a callback never runs after its `drop` returned: the requester only runs
 //! nodes it popped under the lock, and `deregister` either unlinks the node under
 //! that lock first, or finds it `Running` and waits for `Done`.
 
+mod link;
 mod node;
 mod parker;
 mod registration;
@@ -65,32 +118,33 @@ mod waker;
 
 use core::panic::AssertUnwindSafe;
 use core::ptr::NonNull;
+use core::task::Waker;
 use std::panic::{catch_unwind, resume_unwind};
 
-use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, ThreadKey, UnsafeCell};
+use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, Thread, ThreadKey, UnsafeCell};
 use crate::StopReason;
-use node::{List, Node, Status, Waiter};
+use node::{Event, Kind, List, Node, Waiter};
 
 pub(crate) use parker::wait_on;
 pub use registration::PinnedCallback;
 pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
-pub(crate) use shared::{same_state, Shared};
+pub(crate) use shared::{same_state, Shared, SharedRef, SharedWeak, TimerHook};
 pub use waker::StopFuture;
 
 /// Bit 0 of `flags`: a stop was requested.
 const STOP: usize = 1;
-/// Bit 1 of `flags`: a thread has blocked in [`StopState::wait`] (set for
-/// good), so the last source's drop must wake the waiters, which no stop will.
-const PARKED: usize = 2;
-/// One source in the count held by bits 2.. of `flags`.
-const SOURCE: usize = 4;
+/// Bit 1 of `flags`: a watcher node was linked (set for good), so the
+/// decrement that leaves no stopper must walk the watchers.
+const WATCHED: usize = 2;
+/// One stopper in the count held by bits 2.. of `flags`.
+const STOPPER: usize = 4;
 
-/// Whether `flags` still allow a stop: one was requested, or a source remains.
+/// Whether `flags` still allow a stop: one was requested, or a stopper remains.
 #[inline]
 fn possible(flags: usize) -> bool {
-    flags & !PARKED != 0
+    flags & !WATCHED != 0
 }
-/// Above this many sources the count could overflow; abort like `Arc` does.
+/// Above this many stoppers the count could overflow; abort like `Arc` does.
 const MAX_FLAGS: usize = isize::MAX as usize;
 
 /// What became of a registration attempt.
@@ -100,28 +154,46 @@ pub(crate) enum Registered {
     Linked,
     /// A stop was already requested: the caller runs the callback itself, now.
     Stopped,
-    /// No stop can ever come (no source remains): nothing was linked.
+    /// No stop can ever come (no stopper remains): nothing was linked.
     Impossible,
 }
 
-/// The stop flag, source count and callback list of one stop state.
+/// What a quick node's handler leaves to do once the lock is released.
+pub(crate) enum Deferred {
+    Nothing,
+    /// A task waits for the stop.
+    Wake(Waker),
+    /// A thread is parked in [`StopState::wait`].
+    Unpark(Thread),
+    /// A link: pass the event on to this state (a reference held for it).
+    Link(SharedRef),
+}
+
+/// What the requester does next with the list of the state it handles.
+enum Step {
+    End,
+    Run(NonNull<Node>, unsafe fn(NonNull<Node>)),
+    Deferred(Deferred),
+}
+
+type Payload = Box<dyn std::any::Any + Send>;
+
+/// The stop flag, stopper count, reason and node lists of one stop state.
 ///
-/// Invariant: every node in `list` is valid and pinned until it is unlinked or
-/// marked `Done` (its owner's `Drop` calls [`StopState::deregister`]).
+/// Invariant: see the module doc, 1 to 7.
 pub struct StopState {
     flags: AtomicUsize,
     lock: AtomicBool,
     list: UnsafeCell<List>,
-    /// Written once, by the first request, before it sets bit 0; read only
-    /// after bit 0 is seen set.
+    /// Written once, by the claim, before it sets bit 0 (invariant 3).
     reason: UnsafeCell<Option<StopReason>>,
 }
 
-// SAFETY: `list` and the nodes it points to are only touched under `lock`; the
-// nodes' callbacks are `Send` (checked where they are registered). `reason` is
-// written once under `lock` before bit 0 is published and then only read (as
-// `&StopReason`, from any thread) or dropped with the state, which is sound
-// because `StopReason` is `Send + Sync`.
+// SAFETY: `list` and the nodes it points to are only touched under `lock`
+// (invariant 2); the nodes' callbacks and wakers are `Send` (checked where they
+// are registered). `reason` is written once under `lock` before bit 0 is
+// published and then only read (as `&StopReason`, from any thread) or dropped
+// with the state, which is sound because `StopReason` is `Send + Sync`.
 unsafe impl Send for StopState {}
 // SAFETY: as for `Send`: all shared access to `list` goes through `lock`.
 unsafe impl Sync for StopState {}
@@ -132,22 +204,22 @@ impl std::panic::RefUnwindSafe for StopState {}
 impl std::panic::UnwindSafe for StopState {}
 
 impl StopState {
-    /// A state with `sources` live sources and no stop requested.
+    /// A state with `stoppers` stoppers and no stop requested.
     #[cfg(not(stoptoken_loom))]
-    pub(crate) const fn new(sources: usize) -> Self {
+    pub(crate) const fn new(stoppers: usize) -> Self {
         StopState {
-            flags: AtomicUsize::new(sources * SOURCE),
+            flags: AtomicUsize::new(stoppers * STOPPER),
             lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
             reason: UnsafeCell::new(None),
         }
     }
 
-    /// A state with `sources` live sources and no stop requested.
+    /// A state with `stoppers` stoppers and no stop requested.
     #[cfg(stoptoken_loom)]
-    pub(crate) fn new(sources: usize) -> Self {
+    pub(crate) fn new(stoppers: usize) -> Self {
         StopState {
-            flags: AtomicUsize::new(sources * SOURCE),
+            flags: AtomicUsize::new(stoppers * STOPPER),
             lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
             reason: UnsafeCell::new(None),
@@ -156,8 +228,8 @@ impl StopState {
 
     #[inline]
     pub(crate) fn stop_requested(&self) -> bool {
-        // Acquire: pairs with the Release half of the `fetch_or` in
-        // `request_stop`, so what the requester did before is visible here.
+        // Acquire: pairs with the Release that sets bit 0 in `claim`, so what
+        // the requester did before is visible here.
         self.flags.load(Ordering::Acquire) & STOP != 0
     }
 
@@ -167,38 +239,43 @@ impl StopState {
         possible(self.flags.load(Ordering::Acquire))
     }
 
-    /// Counts one more source.
+    /// Counts one more source (a clone of a live one).
     #[inline]
     pub(crate) fn add_source(&self) {
         // Relaxed: the caller holds a source, so the count cannot reach 0
         // meanwhile, and nothing is published by the increment (as `Arc::clone`).
-        let old = self.flags.fetch_add(SOURCE, Ordering::Relaxed);
+        let old = self.flags.fetch_add(STOPPER, Ordering::Relaxed);
         if old > MAX_FLAGS {
             std::process::abort();
         }
     }
 
-    /// Counts one source less; `true` if it was the last one. When that leaves
-    /// no stop possible, threads blocked in [`StopState::wait`] are woken.
+    /// Counts one source less; when that leaves no stopper, the state is
+    /// abandoned and its watchers are told.
     #[inline]
-    pub(crate) fn remove_source(&self) -> bool {
-        // AcqRel: orders the last source's teardown of an attachment after the
-        // other sources' decrements, as in `Arc`'s drop (pairs with itself), and
-        // acquires the `PARKED` bit from the waiter's `fetch_or` (Release) in
-        // `wait`, so the waiter's node is linked before we look for it. Being
-        // read-modify-writes of one word, the two are ordered one way or the
-        // other: a waiter either is seen here or sees the count at 0.
-        let old = self.flags.fetch_sub(SOURCE, Ordering::AcqRel);
-        if old == SOURCE | PARKED {
-            self.wake_abandoned();
+    pub(crate) fn remove_source(&self) {
+        if self.remove_stopper() {
+            self.abandon();
         }
-        old & !(STOP | PARKED) == SOURCE
+    }
+
+    /// Takes one stopper away (a source dropped, a link whose parent was
+    /// abandoned); `true` if that abandons the state and watchers must be told.
+    #[inline]
+    fn remove_stopper(&self) -> bool {
+        // AcqRel: acquires the `WATCHED` bit from the watcher's `fetch_or`
+        // (AcqRel) in `register_with`, so the watcher's node is linked before
+        // we look for it, and releases this thread's writes to whoever sees the
+        // abandonment. Being read-modify-writes of one word, the two are
+        // ordered one way or the other (invariant 7).
+        let old = self.flags.fetch_sub(STOPPER, Ordering::AcqRel);
+        old == STOPPER | WATCHED
     }
 
     #[cold]
-    fn wake_abandoned(&self) {
-        // SAFETY: we hold the lock.
-        self.with_list(|list| unsafe { list.wake_abandoned() });
+    fn abandon(&self) {
+        let first = self.with_list(|list| self.step(list, Event::Abandon, None).0);
+        propagate(self, Event::Abandon, first);
     }
 
     /// Makes the stop request with [`StopReason::Requested`]; see
@@ -209,8 +286,9 @@ impl StopState {
     }
 
     /// Makes the stop request with `reason`; `true` only for the call that made
-    /// the first one, which then runs every linked callback before it returns.
-    /// A losing call drops its `reason` outside the lock.
+    /// the first one, which then runs every linked callback, and those of every
+    /// state linked below, before it returns. A losing call drops its `reason`
+    /// outside the lock.
     ///
     /// # Panics
     /// After all callbacks have run, resumes the first panic raised by one of them.
@@ -220,10 +298,9 @@ impl StopState {
     }
 
     /// Like [`StopState::request_stop_with`], but only while a stop is still
-    /// possible: a state whose sources are all gone without a stop stays
-    /// unstopped for ever (`stop_possible()` never turns back to `true`). Used by
-    /// links (`child_of`, `any_of`) and deadlines, which may still fire while
-    /// the last source of their target is being dropped.
+    /// possible: an abandoned state stays unstopped for ever
+    /// (`stop_possible()` never turns back to `true`). Used by the deadline
+    /// thread, whose entry holds no stopper of its own once it was taken out.
     pub(crate) fn request_stop_if_possible(&self, reason: StopReason) -> bool {
         self.request(reason, true)
     }
@@ -231,14 +308,13 @@ impl StopState {
     /// The reason of the first stop request, once `stop_requested()` is true.
     #[inline]
     pub(crate) fn stop_reason(&self) -> Option<&StopReason> {
-        // Acquire: pairs with the Release that set bit 0 in `request`, after
+        // Acquire: pairs with the Release that set bit 0 in `claim`, after
         // the reason was written.
         if self.flags.load(Ordering::Acquire) & STOP == 0 {
             return None;
         }
         // SAFETY: the reason was written before bit 0 was set (Release, seen by
-        // the Acquire load above) and is never written again: only the one
-        // request that sets bit 0 writes it.
+        // the Acquire load above) and is never written again (invariant 3).
         self.reason.with(|slot| unsafe { (*slot).as_ref() })
     }
 
@@ -247,40 +323,13 @@ impl StopState {
         if self.flags.load(Ordering::Relaxed) & STOP != 0 {
             return false;
         }
-        let me = ThreadKey::current();
-        // Bit 0 is only ever set inside this critical section, so the lock
-        // decides which request is the first, and the reason can be written
-        // before bit 0 with no reader seeing it half-written.
-        let first = self.with_list(|list| {
-            // Relaxed: bit 0 cannot change under the lock; the count is only
-            // a precondition, re-checked by the update below.
-            if self.flags.load(Ordering::Relaxed) & STOP != 0 {
-                return Err(reason);
-            }
-            // Bit 0 is clear and we hold the lock: no request writes the slot
-            // concurrently, no reader reads it (only after seeing bit 0), and
-            // it is `None` (only the request that sets bit 0 fills it).
-            // SAFETY: as just said; nothing is overwritten without a drop.
-            self.reason
-                .with_mut(|slot| unsafe { slot.write(Some(reason)) });
-            // Release: publishes the reason (and everything this thread did
-            // before) to the Acquire loads that see bit 0.
-            if !only_if_possible {
-                self.flags.fetch_or(STOP, Ordering::Release);
-            } else if !self.set_stop_if_possible() {
-                // SAFETY: as above: bit 0 was not set, nobody reads the slot.
-                let reason = self.reason.with_mut(|slot| unsafe { (*slot).take() });
-                return Err(reason.unwrap_or_default());
-            }
-            list.requester = Some(me);
-            // SAFETY: we hold the lock.
-            let next = unsafe { list.pop_running() };
-            list.running = next;
-            Ok(next)
+        let first = self.with_list(|list| -> Result<Step, StopReason> {
+            self.claim(list, reason, only_if_possible)?;
+            Ok(self.step(list, Event::Stop, None).0)
         });
         match first {
-            Ok(next) => {
-                self.run_callbacks(next);
+            Ok(first) => {
+                propagate(self, Event::Stop, first);
                 true
             }
             Err(reason) => {
@@ -290,9 +339,42 @@ impl StopState {
         }
     }
 
-    /// Sets bit 0 unless no source remains; `false` if none does. Called with
-    /// the lock held (so bit 0 is clear and stays so); the source count may
-    /// still drop to 0 meanwhile, hence the loop.
+    /// The claim of a stop (for a request or a link): under the lock, writes
+    /// the reason and sets bit 0 unless a stop was already requested (or, if
+    /// `only_if_possible`, the state was abandoned); gives `reason` back if not.
+    fn claim(
+        &self,
+        list: &mut List,
+        reason: StopReason,
+        only_if_possible: bool,
+    ) -> Result<(), StopReason> {
+        // Relaxed: bit 0 cannot change under the lock (invariant 3); the
+        // stoppers are only a precondition, re-checked by the update below.
+        if self.flags.load(Ordering::Relaxed) & STOP != 0 {
+            return Err(reason);
+        }
+        // SAFETY: bit 0 is clear and we hold the lock: no claim writes the slot
+        // concurrently, no reader reads it (only after seeing bit 0), and it is
+        // `None` (invariant 3), so nothing is overwritten without a drop.
+        self.reason
+            .with_mut(|slot| unsafe { slot.write(Some(reason)) });
+        // Release: publishes the reason (and everything this thread did
+        // before) to the Acquire loads that see bit 0.
+        if !only_if_possible {
+            self.flags.fetch_or(STOP, Ordering::Release);
+        } else if !self.set_stop_if_possible() {
+            // SAFETY: as above: bit 0 was not set, nobody reads the slot.
+            let reason = self.reason.with_mut(|slot| unsafe { (*slot).take() });
+            return Err(reason.unwrap_or_default());
+        }
+        debug_assert!(list.requester.is_none(), "a state handles one event, once");
+        list.requester = Some(ThreadKey::current());
+        Ok(())
+    }
+
+    /// Sets bit 0 unless no stopper remains; `false` if none does. Called with
+    /// the lock held (so bit 0 is clear and stays so); the stoppers may still
+    /// drop to 0 meanwhile, hence the loop.
     fn set_stop_if_possible(&self) -> bool {
         // Relaxed: the compare below decides; nothing is read on its strength.
         let mut flags = self.flags.load(Ordering::Relaxed);
@@ -313,46 +395,102 @@ impl StopState {
         false
     }
 
-    /// Runs `next` and then every node still linked, one lock round trip each.
-    fn run_callbacks(&self, mut next: Option<NonNull<Node>>) {
-        let mut first_panic = None;
-        while let Some(node) = next {
-            // SAFETY: the node is `Running`, so its owner cannot free it before
-            // `run` starts the callback (a drop on another thread waits for
-            // `Done`, one on this thread can only happen inside the callback).
-            let run = unsafe { node.as_ref().run };
-            // SAFETY: `run` matches the node's registration type (set at its
-            // creation) and the node is valid, as above.
-            let result = catch_unwind(AssertUnwindSafe(|| unsafe { run(node) }));
-            if let Err(payload) = result {
-                match first_panic {
-                    None => first_panic = Some(payload),
-                    Some(_) => drop_payload(payload),
+    /// Under the lock: marks the callback `finished` (if any) `Done` and takes
+    /// its waiter, then pops the next node to handle for `event`.
+    fn step(
+        &self,
+        list: &mut List,
+        event: Event,
+        finished: Option<NonNull<Node>>,
+    ) -> (Step, Option<NonNull<Waiter>>) {
+        let mut waiter = None;
+        if let Some(node) = finished.filter(|&node| list.running == Some(node)) {
+            // Its owner has not dropped it on this thread (`running` would be
+            // `None`), and one on another thread waits (invariant 4).
+            list.set_done(node);
+            waiter = list.waiter.take();
+        }
+        list.running = None;
+        let step = match list.pop(event) {
+            None => Step::End,
+            // SAFETY: a popped node is valid until its owner sees it `Done` or
+            // `Running`-and-handled, which needs the lock we hold (invariant 1).
+            Some(node) => match unsafe { node.as_ref() }.kind {
+                Kind::Callback(run) => {
+                    list.running = Some(node);
+                    Step::Run(node, run)
                 }
-            }
+                // SAFETY: the node was just marked `Done` under the lock we hold
+                // (invariant 5); `take` matches its registration type.
+                Kind::Quick(take) => Step::Deferred(unsafe { take(node, event) }),
+            },
+        };
+        (step, waiter)
+    }
+
+    /// Handles the rest of this state's list for `event`, starting with
+    /// `step`; linked states that get an event are pushed on `work`.
+    fn drain(
+        &self,
+        event: Event,
+        mut step: Step,
+        work: &mut Worklist,
+        panic: &mut Option<Payload>,
+    ) {
+        loop {
+            let finished = match step {
+                Step::End => return,
+                Step::Run(node, run) => {
+                    // SAFETY: the node is `Running`, so its owner cannot free it
+                    // before `run` starts the callback (invariant 4); `run`
+                    // matches its registration type.
+                    let result = catch_unwind(AssertUnwindSafe(|| unsafe { run(node) }));
+                    keep_first(panic, result);
+                    Some(node)
+                }
+                Step::Deferred(deferred) => {
+                    let result =
+                        catch_unwind(AssertUnwindSafe(|| self.perform(event, deferred, work)));
+                    keep_first(panic, result);
+                    None
+                }
+            };
             let waiter;
-            (next, waiter) = self.with_list(|list| {
-                let mut waiter = None;
-                if list.running == Some(node) {
-                    // SAFETY: its owner has not dropped it on this thread
-                    // (`running` would be `None`), and one on another thread
-                    // waits for `Done`, so the node is still valid; lock held.
-                    unsafe { node.as_ref().set_status(Status::Done) };
-                    waiter = list.waiter.take();
-                }
-                // SAFETY: we hold the lock.
-                let next = unsafe { list.pop_running() };
-                list.running = next;
-                (next, waiter)
-            });
+            (step, waiter) = self.with_list(|list| self.step(list, event, finished));
             if let Some(waiter) = waiter {
                 // SAFETY: a waiter is only left for the running node, and its
                 // thread waits until it is woken, which happens only here, once.
                 unsafe { Waiter::wake(waiter) };
             }
         }
-        if let Some(payload) = first_panic {
-            resume_unwind(payload);
+    }
+
+    /// What a quick node left to do, with the lock released.
+    fn perform(&self, event: Event, deferred: Deferred, work: &mut Worklist) {
+        match deferred {
+            Deferred::Nothing => {}
+            Deferred::Wake(waker) => waker.wake(),
+            Deferred::Unpark(thread) => thread.unpark(),
+            Deferred::Link(target) => {
+                let state = target.state();
+                let passed_on = match event {
+                    Event::Stop => {
+                        let reason = self.stop_reason().cloned().unwrap_or_default();
+                        let claimed = state.with_list(|list| state.claim(list, reason, true));
+                        match claimed {
+                            Ok(()) => true,
+                            Err(reason) => {
+                                drop(reason);
+                                false
+                            }
+                        }
+                    }
+                    Event::Abandon => state.remove_stopper(),
+                };
+                if passed_on {
+                    work.push(target, event);
+                }
+            }
         }
     }
 
@@ -369,8 +507,8 @@ impl StopState {
 
     /// Links `node` if it is `Idle`, keeps it linked if it is `Linked`, and in
     /// both cases first runs `update` with the lock held, so `update` may write
-    /// data that the node's `run` reads. Nothing is linked or updated if a stop
-    /// was already requested (`Stopped`) or can never come (`Impossible`).
+    /// data that the node's handler reads. Nothing is linked or updated if a
+    /// stop was already requested (`Stopped`) or can never come (`Impossible`).
     ///
     /// # Safety
     /// `node` is valid, `Idle` or `Linked` in this state, and if this returns
@@ -388,43 +526,52 @@ impl StopState {
         if !possible(quick) {
             return Registered::Impossible;
         }
+        // SAFETY: the caller guarantees the node is valid.
+        let watcher = unsafe { node.as_ref() }.watcher;
         self.with_list(|list| {
-            // Acquire: pairs with `request_stop`'s Release; see the module doc
-            // for why reading bit 0 under the lock closes the race.
-            let flags = self.flags.load(Ordering::Acquire);
+            // Acquire: pairs with the claim's Release; see the module doc for
+            // why reading bit 0 under the lock closes the race. A watcher sets
+            // `WATCHED` in the same step (AcqRel: pairs with `remove_stopper`;
+            // invariant 7).
+            let flags = if watcher {
+                self.flags.fetch_or(WATCHED, Ordering::AcqRel)
+            } else {
+                self.flags.load(Ordering::Acquire)
+            };
             if flags & STOP != 0 {
                 return Registered::Stopped;
             }
             if !possible(flags) {
                 return Registered::Impossible;
             }
-            // Without a stop request no node is `Running` or `Done`, so the
-            // node is `Idle` or `Linked` and the requester is not reading it.
+            // Without a stop or an abandonment no node is `Running` or `Done`,
+            // so the node is `Idle` or `Linked` and the requester does not read it.
             update();
-            // SAFETY: lock held; the caller guarantees the node is valid.
-            if unsafe { node.as_ref().links().status } == Status::Idle {
-                // SAFETY: lock held; the caller guarantees the node stays valid
-                // while linked.
+            // SAFETY: the caller guarantees the node is valid.
+            if unsafe { node.as_ref() }.status(list) == node::Status::Idle {
+                // SAFETY: the caller guarantees the node stays valid while
+                // linked (invariant 1); it is `Idle`.
                 unsafe { list.push_front(node) };
             }
             Registered::Linked
         })
     }
 
-    /// Makes sure `node`'s callback is not running and will never run: removes
-    /// it if it has not started, waits for it if it runs on another thread,
-    /// returns at once if it runs on this thread.
+    /// Makes sure `node` is not handled now and will never be: removes it if
+    /// it has not been handled, waits for its callback if it runs on another
+    /// thread, returns at once if it runs on this thread.
     ///
     /// # Safety
     /// `node` was passed to [`StopState::register`] of this state, is valid, and
     /// this is the only `deregister` call for it.
     pub(crate) unsafe fn deregister(&self, node: NonNull<Node>) {
+        use node::Status;
         let must_wait = self.with_list(|list| {
-            // SAFETY: the caller guarantees the node is valid; we hold the lock.
-            match unsafe { node.as_ref().links().status } {
+            // SAFETY: the caller guarantees the node is valid.
+            match unsafe { node.as_ref() }.status(list) {
                 Status::Idle | Status::Done => false,
                 Status::Linked => {
-                    // SAFETY: it is linked in this list; we hold the lock.
+                    // SAFETY: it is linked in this list.
                     unsafe { list.unlink(node, Status::Idle) };
                     false
                 }
@@ -446,8 +593,8 @@ impl StopState {
     fn wait_until_done(&self, node: NonNull<Node>) {
         let waiter = Waiter::new();
         let registered = self.with_list(|list| {
-            // SAFETY: the node is valid (see `deregister`); we hold the lock.
-            if unsafe { node.as_ref().links().status } == Status::Running {
+            // SAFETY: the node is valid (see `deregister`).
+            if unsafe { node.as_ref() }.status(list) == node::Status::Running {
                 list.waiter = Some(NonNull::from(&waiter));
                 true
             } else {
@@ -464,7 +611,8 @@ impl StopState {
     fn with_list<R>(&self, f: impl FnOnce(&mut List) -> R) -> R {
         self.lock();
         let _unlock = Unlock(self);
-        // SAFETY: the lock is held until `_unlock` drops, so access is exclusive.
+        // SAFETY: the lock is held until `_unlock` drops, so access is
+        // exclusive (invariant 2).
         self.list.with_mut(|list| f(unsafe { &mut *list }))
     }
 
@@ -502,9 +650,80 @@ impl StopState {
     }
 }
 
+/// Handles `event` on `root` (whose first step is `first`), then on every
+/// state it passes the event on to, at any depth, with no recursion: the
+/// states wait on an intrusive worklist. Resumes the first panic at the end.
+fn propagate(root: &StopState, event: Event, first: Step) {
+    let mut work = Worklist::default();
+    let mut panic = None;
+    root.drain(event, first, &mut work, &mut panic);
+    while let Some((target, event)) = work.pop() {
+        let state = target.state();
+        let first = state.with_list(|list| state.step(list, event, None).0);
+        state.drain(event, first, &mut work, &mut panic);
+        // The last reference may go here, and its teardown may run user code
+        // (a custom reason's drop): keep going whatever it does.
+        let result = catch_unwind(AssertUnwindSafe(|| drop(target)));
+        keep_first(&mut panic, result);
+    }
+    if let Some(payload) = panic {
+        resume_unwind(payload);
+    }
+}
+
+/// Keeps the first panic of a propagation; later ones are dropped.
+fn keep_first(first: &mut Option<Payload>, result: Result<(), Payload>) {
+    if let Err(payload) = result {
+        match first {
+            None => *first = Some(payload),
+            Some(_) => drop_payload(payload),
+        }
+    }
+}
+
+/// The states a propagation still has to handle, with their event: two
+/// intrusive stacks through [`Shared::next`], each entry owning a reference.
+#[derive(Default)]
+struct Worklist {
+    stops: Option<SharedRef>,
+    abandons: Option<SharedRef>,
+}
+
+impl Worklist {
+    fn push(&mut self, target: SharedRef, event: Event) {
+        let head = match event {
+            Event::Stop => &mut self.stops,
+            Event::Abandon => &mut self.abandons,
+        };
+        target.set_next(head.take());
+        *head = Some(target);
+    }
+
+    fn pop(&mut self) -> Option<(SharedRef, Event)> {
+        let (head, event) = match (&mut self.stops, &mut self.abandons) {
+            (Some(_), _) => (&mut self.stops, Event::Stop),
+            (None, Some(_)) => (&mut self.abandons, Event::Abandon),
+            (None, None) => return None,
+        };
+        let top = head.take()?;
+        *head = top.take_next();
+        Some((top, event))
+    }
+}
+
+impl Drop for Worklist {
+    fn drop(&mut self) {
+        // Only reached with entries left if a drain unwound, which `drain`
+        // prevents by catching every panic; release them all the same.
+        while let Some((target, _)) = self.pop() {
+            drop(target);
+        }
+    }
+}
+
 /// Drops a panic payload that will not be resumed; a payload whose own `drop`
 /// panics is leaked instead, so the requester still finishes the list.
-pub(crate) fn drop_payload(payload: Box<dyn std::any::Any + Send>) {
+pub(crate) fn drop_payload(payload: Payload) {
     if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
         core::mem::forget(nested);
     }

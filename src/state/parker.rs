@@ -1,15 +1,14 @@
-//! Blocking waits on a stop state: a node on the waiting thread's stack whose
-//! `run` unparks that thread, both on the stop request and when the state's
-//! last source goes without a stop (so a wait never outlives every chance of a
-//! stop).
+//! Blocking waits on a stop state: a watcher node on the waiting thread's stack
+//! whose handler unparks that thread, both on the stop request and when the
+//! state is abandoned (so a wait never outlives every chance of a stop).
 
 use core::marker::PhantomPinned;
 use core::pin::pin;
 use core::ptr::NonNull;
 use std::time::{Duration, Instant};
 
-use super::node::Node;
-use super::{possible, Registered, StopState, PARKED, STOP};
+use super::node::{Event, Node};
+use super::{possible, Deferred, Registered, StopState, STOP};
 use crate::sync::{current, park, park_timeout, Ordering, Thread};
 
 #[repr(C)]
@@ -21,12 +20,30 @@ struct Parker {
 }
 
 impl Parker {
+    /// The node's handler, under the state's lock.
+    ///
     /// # Safety
-    /// `node` is the node of a live `Parker`.
-    unsafe fn unpark(node: NonNull<Node>) {
-        // SAFETY: the node is the first field of a `#[repr(C)]` `Parker` that the
-        // caller guarantees is alive; its thread handle is never written.
-        unsafe { node.cast::<Parker>().as_ref().thread.unpark() };
+    /// `node` is the node of a live `Parker` (invariant 5).
+    unsafe fn take(node: NonNull<Node>, _event: Event) -> Deferred {
+        // SAFETY: the node is the first field of a `#[repr(C)]` `Parker` that
+        // the caller guarantees is alive; its thread handle is never written.
+        // Cloning a `Thread` is a reference count increment, no user code.
+        let thread = unsafe { node.cast::<Parker>().as_ref() }.thread.clone();
+        Deferred::Unpark(thread)
+    }
+}
+
+/// Deregisters a linked stack node when dropped, also if the frame unwinds.
+struct Deregister<'a> {
+    state: &'a StopState,
+    node: NonNull<Node>,
+}
+
+impl Drop for Deregister<'_> {
+    fn drop(&mut self) {
+        // SAFETY: made only right after `register` linked the node in this
+        // state; this is its one deregistration, before the node's frame ends.
+        unsafe { self.state.deregister(self.node) };
     }
 }
 
@@ -51,48 +68,40 @@ impl StopState {
             return true;
         }
         let parker = pin!(Parker {
-            node: Node::parker(Parker::unpark),
+            node: Node::quick(Parker::take, true),
             thread: current(),
             _pinned: PhantomPinned,
         });
         let node = NonNull::from(&*parker).cast::<Node>();
-        // SAFETY: the node is pinned on this stack frame, `Idle`, and is
-        // deregistered below before the frame ends (nothing in between unwinds:
-        // parking and clock reads do not panic).
+        // SAFETY: the node is pinned on this stack frame and `Idle`; if linked,
+        // the guard below deregisters it before the frame ends (invariant 1).
         match unsafe { self.register(node) } {
             Registered::Stopped => return true,
             Registered::Impossible => return false,
             Registered::Linked => {}
         }
-        // Release: pairs with the AcqRel decrement in `remove_source`, which
-        // then finds the node linked above (the lock and the coherence of this
-        // one word already order the two; the Release is belt and braces).
-        self.flags.fetch_or(PARKED, Ordering::Release);
-        let stopped = loop {
+        let _deregister = Deregister { state: self, node };
+        loop {
             // Acquire: pairs with the Release that sets bit 0 (set before the
-            // requester runs, so unparks, the node) and with the decrement of
-            // the last source (made before it wakes the node); `fetch_or` above
-            // and `unpark`/`park` order those writes before this load.
+            // requester handles, so unparks, the node) and with the decrement
+            // of the last stopper (made before the abandonment unparks it).
             let flags = self.flags.load(Ordering::Acquire);
             if flags & STOP != 0 {
-                break true;
+                return true;
             }
             if !possible(flags) {
-                break false;
+                return false;
             }
             match deadline {
                 None => park(),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        break false;
+                        return false;
                     }
                     park_timeout(deadline - now);
                 }
             }
-        };
-        // SAFETY: registered above on this state, deregistered once.
-        unsafe { self.deregister(node) };
-        stopped
+        }
     }
 }

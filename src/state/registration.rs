@@ -109,7 +109,7 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
     /// and keeps it in its own frame.
     fn new_scoped(token: T, callback: F) -> Self {
         PinnedCallback {
-            node: Node::new(Self::run),
+            node: Node::callback(Self::run),
             callback: UnsafeCell::new(Some(callback)),
             token,
             linked: false,

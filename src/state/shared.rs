@@ -1,62 +1,171 @@
-//! The heap-allocated state behind `StopSource` and `StopToken`.
+//! The heap-allocated state behind `StopSource` and `StopToken`, its reference
+//! count, and what it owns: its links into its parents' lists and its entry in
+//! the deadline timer.
+//!
+//! # Ownership
+//!
+//! - `refs` counts the *handles* of the state: its sources and tokens (and the
+//!   registrations that hold a token), the links of its child states (a child
+//!   keeps its parents alive, since its link nodes sit in their lists), and a
+//!   propagation that has it on its worklist. [`SharedRef`] is one of them.
+//! - When `refs` reaches 0 the state is torn down at once: its links are
+//!   removed from its parents' lists (never a wait: links are quick nodes),
+//!   its timer entry is cancelled, its parents are released, and its reason
+//!   is dropped. A parent released to 0 is torn down by the same loop, through
+//!   an intrusive stack of dying states (`next`): no recursion, whatever the
+//!   depth.
+//! - `weak` counts the timer's [`SharedWeak`]s plus one for all the handles
+//!   together; the memory is freed when it reaches 0. A weak reference never
+//!   keeps a stop possible, nor the state's links alive: it can only
+//!   [`upgrade`](SharedWeak::upgrade) while a handle lives.
+//!
+//! Invariant (S1): `links` and `timer` are written only by [`Shared::new_linked`]
+//! before the state is handed out, and taken only by the teardown, which runs
+//! once, after the last handle (ordered by the Acquire fence on `refs`).
+//! Invariant (S2): `next` is touched only by the one thread that pushes the
+//! state on a worklist (it won the state's one event, invariant 6 of the
+//! state module) or on the dying stack (it released the last handle).
 
+use core::mem::{self, ManuallyDrop};
 use core::pin::Pin;
 use core::ptr::NonNull;
+use std::time::Instant;
 
-use super::{PinnedCallback, StopState};
-use crate::sync::{Arc, UnsafeCell};
+use super::link::LinkNode;
+use super::{Registered, StopState};
+use crate::sync::{fence, AtomicUsize, Ordering, UnsafeCell};
+use crate::StopReason;
 
-/// What a source keeps until its last clone is dropped: links registered on
-/// other states (`child_of`, `any_of`), a deadline's timer entry. Dropping it
-/// deregisters the links and cancels the entry.
-pub(crate) type Attachment = Pin<Box<dyn Send + Sync>>;
-
-/// A [`StopState`] shared through an `Arc` by sources and tokens, plus what its
-/// sources keep attached to it.
-///
-/// Invariant: `attachment` is written only by [`Shared::new_attached`] before
-/// the `Arc` is handed out, and taken only by the drop of the last source, which
-/// happens once; no other code touches it.
-pub(crate) struct Shared {
-    state: StopState,
-    attachment: UnsafeCell<Option<Attachment>>,
+/// What the deadline timer leaves with a state so that the state's teardown
+/// removes its entry at once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimerHook {
+    pub(crate) at: Instant,
+    pub(crate) id: u64,
+    /// Removes the entry `(at, id)` from the timer.
+    pub(crate) cancel: fn(Instant, u64),
 }
 
-// SAFETY: `state` is `Sync`; `attachment` is only touched under the invariant
-// above (one thread at a time, ordered by the source count decrement).
-unsafe impl Sync for Shared {}
-// SAFETY: as for `Sync`; the attachment itself is `Send`.
-unsafe impl Send for Shared {}
+/// The links a state keeps in its parents' lists.
+pub(super) enum LinkSet {
+    None,
+    /// `child_of`: the one link lives inside the state's own allocation.
+    One(LinkNode),
+    /// `any_of`: one block for all of them.
+    Many(Pin<Box<[LinkNode]>>),
+}
 
-// The attachment is only touched by construction and the last source's drop,
-// which leave it consistent whatever panics.
-impl std::panic::RefUnwindSafe for Shared {}
-
-impl Shared {
-    /// A state with one source and no stop requested.
-    pub(crate) fn new() -> Self {
-        Shared {
-            state: StopState::new(1),
-            attachment: UnsafeCell::new(None),
+impl LinkSet {
+    fn as_slice(&self) -> &[LinkNode] {
+        match self {
+            LinkSet::None => &[],
+            LinkSet::One(link) => core::slice::from_ref(link),
+            LinkSet::Many(links) => links,
         }
     }
+}
 
-    /// A new shared state (one source) with the attachment that `attach` makes
-    /// for it. `attach` may clone the `Arc` and hand the clones out (to register
-    /// links that stop it, to a timer), but the attachment is only reachable
-    /// through the source that the caller makes of the result.
-    pub(crate) fn new_attached(
-        attach: impl FnOnce(&Arc<Shared>) -> Option<Attachment>,
-    ) -> Arc<Self> {
-        let shared = Arc::new(Shared::new());
-        if let Some(attachment) = attach(&shared) {
-            // No source of `shared` exists yet, so no drop of a last source
-            // can race this write, and nothing else touches the slot.
-            // SAFETY: as just said.
-            let slot = &shared.attachment;
-            slot.with_mut(|slot| unsafe { *slot = Some(attachment) });
+/// A [`StopState`] shared by sources and tokens (see the module doc).
+pub(crate) struct Shared {
+    state: StopState,
+    refs: AtomicUsize,
+    weak: AtomicUsize,
+    links: UnsafeCell<LinkSet>,
+    timer: UnsafeCell<Option<TimerHook>>,
+    next: UnsafeCell<Option<NonNull<Shared>>>,
+}
+
+// SAFETY: `state` is `Sync`; `links`, `timer` and `next` are only touched under
+// invariants S1 and S2 (one thread at a time, ordered by `refs`).
+unsafe impl Sync for Shared {}
+// SAFETY: as for `Sync`; nothing in it is tied to a thread.
+unsafe impl Send for Shared {}
+
+// Teardown leaves nothing half-done whatever panics (see `teardown`).
+impl std::panic::RefUnwindSafe for Shared {}
+
+/// Above this many handles the count could overflow; abort like `Arc` does.
+const MAX_REFS: usize = isize::MAX as usize;
+
+impl Shared {
+    fn allocate(stoppers: usize) -> NonNull<Shared> {
+        let shared = Box::new(Shared {
+            state: StopState::new(stoppers),
+            refs: AtomicUsize::new(1),
+            weak: AtomicUsize::new(1),
+            links: UnsafeCell::new(LinkSet::None),
+            timer: UnsafeCell::new(None),
+            next: UnsafeCell::new(None),
+        });
+        NonNull::from(Box::leak(shared))
+    }
+
+    /// A state with one source and no stop requested: one allocation.
+    #[inline]
+    pub(crate) fn new() -> SharedRef {
+        SharedRef(Self::allocate(1))
+    }
+
+    /// A state with one source that is stopped when any of `parents` is
+    /// stopped (at once if one already is), with the reason of the first to
+    /// stop it, and, if `schedule` is given, by the timer entry that
+    /// `schedule` makes for it. The links and the entry last as long as the
+    /// state has a handle (a source or a token).
+    pub(crate) fn new_linked(
+        parents: impl IntoIterator<Item = SharedRef>,
+        schedule: Option<impl FnOnce(SharedWeak) -> TimerHook>,
+    ) -> SharedRef {
+        let mut parents = parents.into_iter();
+        // One stopper for the source being made, one for the timer entry; one
+        // more for each link as it is made.
+        let ptr = Self::allocate(1 + usize::from(schedule.is_some()));
+        let target = SharedRef(ptr);
+        let link = |parent: SharedRef| {
+            target.state.add_source();
+            LinkNode::new(parent, ptr)
+        };
+        let links = match (parents.next(), parents.next()) {
+            (None, _) => LinkSet::None,
+            (Some(parent), None) => LinkSet::One(link(parent)),
+            (Some(first), Some(second)) => {
+                // Sized by the upper bound, so that `into_boxed_slice` need not
+                // shrink it: one block for all the links (a huge or unknown
+                // bound falls back to the lower one).
+                let (lower, upper) = parents.size_hint();
+                let hint = upper.filter(|&upper| upper <= 4096).unwrap_or(lower);
+                let mut links = Vec::with_capacity(hint.saturating_add(2));
+                links.extend([first, second].into_iter().chain(parents).map(link));
+                LinkSet::Many(Box::into_pin(links.into_boxed_slice()))
+            }
+        };
+        // SAFETY: no other thread knows the state yet (invariant S1).
+        target.links.with_mut(|slot| unsafe { *slot = links });
+        // SAFETY: the links are not moved again: the slot is written once.
+        let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
+        for link in links {
+            if target.state.stop_requested() {
+                break; // the rest need not be registered
+            }
+            match link.register() {
+                Registered::Linked => {}
+                Registered::Stopped => {
+                    let reason = link.parent().state.stop_reason().cloned();
+                    target
+                        .state
+                        .request_stop_if_possible(reason.unwrap_or_default());
+                }
+                // A link that can never fire is no stopper. Our own source
+                // still counts, so this never abandons the state.
+                Registered::Impossible => target.state.remove_source(),
+            }
         }
-        shared
+        if let Some(schedule) = schedule {
+            let hook = schedule(target.downgrade());
+            // SAFETY: only the teardown reads the slot, and it cannot start
+            // while `target` lives (invariant S1).
+            target.timer.with_mut(|slot| unsafe { *slot = Some(hook) });
+        }
+        target
     }
 
     #[inline]
@@ -64,111 +173,267 @@ impl Shared {
         &self.state
     }
 
-    /// Counts one source less; the last one drops the attachment, so a gone
-    /// child leaves nothing behind in its parents' callback lists, and a gone
-    /// deadline source nothing in the timer.
-    pub(crate) fn drop_source(&self) {
-        if self.state.remove_source() {
-            // SAFETY: only the drop of the last source gets here, once; the
-            // AcqRel decrement orders it after every other source's use.
-            let attachment = self.attachment.with_mut(|slot| unsafe { (*slot).take() });
-            drop(attachment);
+    /// One handle more, unless the count is already 0 (the state is being
+    /// torn down): `Weak::upgrade`.
+    ///
+    /// # Safety
+    /// `ptr` points to a `Shared` whose memory is alive: a weak reference, or
+    /// a link node of it that is still linked, is held.
+    pub(super) unsafe fn upgrade(ptr: NonNull<Shared>) -> Option<SharedRef> {
+        // SAFETY: the caller guarantees the memory is alive.
+        let refs = unsafe { &ptr.as_ref().refs };
+        // Relaxed: the compare decides; nothing is read on its strength.
+        let mut count = refs.load(Ordering::Relaxed);
+        loop {
+            if count == 0 {
+                return None;
+            }
+            if count > MAX_REFS {
+                std::process::abort();
+            }
+            // Acquire on success: the handle we make may read what the other
+            // handles published (as `Weak::upgrade`). Relaxed on failure.
+            match refs.compare_exchange_weak(count, count + 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(SharedRef(ptr)),
+                Err(current) => count = current,
+            }
         }
+    }
+
+    /// Drops one handle of `ptr`; the last one tears the state down.
+    ///
+    /// # Safety
+    /// The caller owns one handle of `ptr` and gives it up.
+    unsafe fn release(ptr: NonNull<Shared>) {
+        // SAFETY: the handle keeps the state alive until this decrement.
+        if unsafe { ptr.as_ref() }.drop_ref() {
+            // SAFETY: that was the last handle.
+            unsafe { Self::teardown(ptr) };
+        }
+    }
+
+    /// One handle less; `true` if it was the last one.
+    #[inline]
+    fn drop_ref(&self) -> bool {
+        // Release: the other handles' uses happen-before the teardown, which
+        // acquires them with the fence (as in `Arc`'s drop).
+        if self.refs.fetch_sub(1, Ordering::Release) != 1 {
+            return false;
+        }
+        // Acquire: pairs with the Release decrements of the other handles.
+        fence(Ordering::Acquire);
+        true
+    }
+
+    /// Tears down `first`, whose last handle is gone, and every parent that
+    /// this releases to 0, one after the other.
+    ///
+    /// # Safety
+    /// No handle of `first` is left.
+    #[cold]
+    unsafe fn teardown(first: NonNull<Shared>) {
+        let mut dying = Some(first);
+        let mut panic = None;
+        while let Some(ptr) = dying {
+            // SAFETY: a dying state's memory is alive until `free` below; we
+            // own it (no handle is left, and weak references only upgrade
+            // while one is).
+            let shared = unsafe { ptr.as_ref() };
+            // SAFETY: this thread put it on the stack (invariant S2).
+            dying = shared.next.with_mut(|next| unsafe { (*next).take() });
+            // SAFETY: the teardown runs once, after the last handle (S1); the
+            // links are handled in place (they are linked where they are).
+            let links = shared.links.with(|slot| unsafe { &*slot }.as_slice());
+            for link in links {
+                link.deregister();
+            }
+            // SAFETY: as for `links`.
+            if let Some(hook) = shared.timer.with_mut(|slot| unsafe { (*slot).take() }) {
+                (hook.cancel)(hook.at, hook.id);
+            }
+            for link in links {
+                let parent = link.parent_ptr();
+                // SAFETY: the link owned one handle of its parent, given up now.
+                if unsafe { parent.as_ref() }.drop_ref() {
+                    // SAFETY: that was the parent's last handle: this thread
+                    // owns its `next` now (invariant S2).
+                    unsafe { parent.as_ref() }
+                        .next
+                        .with_mut(|next| unsafe { *next = dying });
+                    dying = Some(parent);
+                }
+            }
+            // Memory only: the parents' handles were given up above, and no
+            // link is linked any more.
+            // SAFETY: as for `links`, whose borrow ends here.
+            drop(
+                shared
+                    .links
+                    .with_mut(|slot| unsafe { mem::replace(&mut *slot, LinkSet::None) }),
+            );
+            let reason = shared.state.take_reason();
+            // SAFETY: nothing of the state is used any more but its memory,
+            // which the weak count guards.
+            unsafe { Self::release_weak(ptr) };
+            // A custom reason's drop is user code: keep tearing down whatever
+            // it does, then resume its panic.
+            if let Err(payload) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(reason)))
+            {
+                panic.get_or_insert(payload);
+            }
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+    }
+
+    /// Gives up one weak reference (or the one all the handles held); the
+    /// last one frees the memory.
+    ///
+    /// # Safety
+    /// The caller owns that weak reference and does not touch the state after.
+    unsafe fn release_weak(ptr: NonNull<Shared>) {
+        // SAFETY: the weak reference keeps the memory alive until the decrement.
+        let weak = unsafe { &ptr.as_ref().weak };
+        // Acquire: pairs with the Release decrements of the other weak
+        // references. Once no handle is left no weak reference is made, so a
+        // count of 1 is ours alone and needs no read-modify-write.
+        if weak.load(Ordering::Acquire) != 1 && weak.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        // Acquire: pairs with the Release decrements (when we took the slow path).
+        fence(Ordering::Acquire);
+        // SAFETY: the last reference to memory made by `Box::leak` in `allocate`.
+        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
     }
 }
 
-// SAFETY: the `Arc` keeps the `Shared` (and so its state) alive and in place for
-// as long as this handle lives, and always points to the same one.
-unsafe impl super::StateRef for crate::sync::Arc<Shared> {
+/// One handle of a [`Shared`] state (see the module doc): what `StopSource`
+/// and `StopToken` hold.
+pub(crate) struct SharedRef(NonNull<Shared>);
+
+// SAFETY: a handle only gives `&Shared`, which is `Sync`, and may be released
+// from any thread.
+unsafe impl Send for SharedRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for SharedRef {}
+
+impl SharedRef {
+    #[inline]
+    pub(crate) fn ptr_eq(a: &SharedRef, b: &SharedRef) -> bool {
+        a.0 == b.0
+    }
+
+    /// A weak reference, for the timer.
+    fn downgrade(&self) -> SharedWeak {
+        // Relaxed: we hold a handle, so the memory is alive; nothing is published.
+        self.weak.fetch_add(1, Ordering::Relaxed);
+        SharedWeak(self.0)
+    }
+
+    /// The raw pointer, keeping the handle (given back by [`SharedRef::from_raw`]).
+    pub(super) fn into_raw(self) -> NonNull<Shared> {
+        ManuallyDrop::new(self).0
+    }
+
+    /// # Safety
+    /// `ptr` came from [`SharedRef::into_raw`], and its handle is given back once.
+    pub(super) unsafe fn from_raw(ptr: NonNull<Shared>) -> SharedRef {
+        SharedRef(ptr)
+    }
+
+    /// Puts `next` behind this state on a worklist.
+    pub(super) fn set_next(&self, next: Option<SharedRef>) {
+        let next = next.map(SharedRef::into_raw);
+        // SAFETY: only the thread that pushes the state touches it (S2).
+        self.next.with_mut(|slot| unsafe { *slot = next });
+    }
+
+    /// Takes the state behind this one on a worklist.
+    pub(super) fn take_next(&self) -> Option<SharedRef> {
+        // SAFETY: as in `set_next`; the pointer owns a handle (`set_next`).
+        self.next
+            .with_mut(|slot| unsafe { (*slot).take() })
+            .map(|ptr| unsafe { SharedRef::from_raw(ptr) })
+    }
+}
+
+impl core::ops::Deref for SharedRef {
+    type Target = Shared;
+
+    #[inline]
+    fn deref(&self) -> &Shared {
+        // SAFETY: the handle keeps the state alive.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Clone for SharedRef {
+    #[inline]
+    fn clone(&self) -> Self {
+        // Relaxed: we hold a handle, so the count cannot reach 0 meanwhile, and
+        // nothing is published by the increment (as `Arc::clone`).
+        if self.refs.fetch_add(1, Ordering::Relaxed) > MAX_REFS {
+            std::process::abort();
+        }
+        SharedRef(self.0)
+    }
+}
+
+impl Drop for SharedRef {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: this handle is given up here, once.
+        unsafe { Shared::release(self.0) }
+    }
+}
+
+// SAFETY: the handle keeps the state alive and in place while it lives, and
+// always points to the same one.
+unsafe impl super::StateRef for SharedRef {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         Some(&self.state)
     }
 }
 
-/// A pointer to the parent state of a link, read by the link's callback.
-struct ParentState(NonNull<StopState>);
+/// A reference that keeps a state's memory, not the state: the timer's.
+pub(crate) struct SharedWeak(NonNull<Shared>);
 
-// SAFETY: it points to a `StopState`, which is `Sync`, and is only read.
-unsafe impl Send for ParentState {}
+// SAFETY: it only touches the atomic counts, from any thread.
+unsafe impl Send for SharedWeak {}
 
-impl ParentState {
-    /// # Safety
-    /// The parent state is still alive.
-    unsafe fn get(&self) -> &StopState {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.0.as_ref() }
+impl SharedWeak {
+    /// A handle, if the state still has one.
+    pub(crate) fn upgrade(&self) -> Option<SharedRef> {
+        // SAFETY: the weak reference keeps the memory alive.
+        unsafe { Shared::upgrade(self.0) }
     }
 }
 
-/// The callback of a link: stop `target`, with the reason of `parent`.
-fn link_callback(parent: &Arc<Shared>, target: Arc<Shared>) -> impl FnOnce() + Send + 'static {
-    let parent = ParentState(NonNull::from(parent.state()));
-    move || {
-        // SAFETY: this callback runs only while its registration is alive, and
-        // the registration holds an `Arc` of the parent (its token); it reads the
-        // parent before running any other code.
-        let parent = unsafe { parent.get() };
-        let reason = parent.stop_reason().cloned().unwrap_or_default();
-        target.state.request_stop_if_possible(reason);
+impl Drop for SharedWeak {
+    fn drop(&mut self) {
+        // SAFETY: this weak reference is given up here, once.
+        unsafe { Shared::release_weak(self.0) }
     }
 }
 
-impl Shared {
-    /// Links that stop `target` when any of `parents` is stopped (at once if
-    /// one already is), with the reason of the first to stop it; `None` if
-    /// there is no parent. One block holds every link (boxed once more to be
-    /// type-erased; a single link is boxed alone); dropping it deregisters
-    /// them all. Meant for [`Shared::new_attached`].
-    pub(crate) fn links(
-        target: &Arc<Shared>,
-        parents: impl IntoIterator<Item = Arc<Shared>>,
-    ) -> Option<Attachment> {
-        let mut parents = parents.into_iter();
-        let link = |parent: Arc<Shared>| {
-            let callback = link_callback(&parent, target.clone());
-            PinnedCallback::new(parent, callback)
-        };
-        let first = parents.next()?;
-        let Some(second) = parents.next() else {
-            // One parent (`child_of`): one allocation, no slice around it.
-            let mut link = Box::pin(link(first));
-            link.as_mut().register();
-            return Some(link);
-        };
-        // Sized by the upper bound, so that `into_boxed_slice` need not shrink
-        // it when every input is engaged: one block for all the links.
-        // (A huge or unknown upper bound falls back to the lower one.)
-        let (lower, upper) = parents.size_hint();
-        let hint = upper.filter(|&upper| upper <= 4096).unwrap_or(lower);
-        let mut links = Vec::with_capacity(hint.saturating_add(2));
-        links.extend([first, second].into_iter().chain(parents).map(link));
-        let mut links = Box::into_pin(links.into_boxed_slice());
-        for index in 0..links.len() {
-            if target.state.stop_requested() {
-                break; // the rest need not be registered
-            }
-            // SAFETY: the elements of a pinned slice are pinned with it
-            // (structural pinning); none is moved out or swapped.
-            let link = unsafe { links.as_mut().map_unchecked_mut(|links| &mut links[index]) };
-            link.register();
-        }
-        Some(Box::pin(links))
-    }
-
-    /// A new state (one source) that is stopped when any of `parents` is
-    /// stopped; see [`Shared::links`].
-    pub(crate) fn new_linked(parents: impl IntoIterator<Item = Arc<Shared>>) -> Arc<Shared> {
-        Self::new_attached(|target| Self::links(target, parents))
+impl StopState {
+    /// Takes the reason out, for the teardown of a state with no handle left.
+    fn take_reason(&self) -> Option<StopReason> {
+        // SAFETY: no handle is left, so nobody reads the reason any more.
+        self.reason.with_mut(|slot| unsafe { (*slot).take() })
     }
 }
 
 /// Whether two handles name the same state (or both none): the equality of
 /// sources and tokens.
 #[inline]
-pub(crate) fn same_state(a: Option<&Arc<Shared>>, b: Option<&Arc<Shared>>) -> bool {
+pub(crate) fn same_state(a: Option<&SharedRef>, b: Option<&SharedRef>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (Some(a), Some(b)) => SharedRef::ptr_eq(a, b),
         (None, None) => true,
         _ => false,
     }

@@ -283,8 +283,18 @@ fn child_is_stopped_by_parent_and_unlinks_when_dropped() {
     let other = StopSource::child_of(&parent.token());
     let other_token = other.token();
     drop(other);
-    assert_eq!(linked(&parent.token()), 1);
-    assert!(!other_token.stop_possible());
+    assert_eq!(
+        linked(&parent.token()),
+        2,
+        "a token of the child keeps its link"
+    );
+    assert!(other_token.stop_possible());
+    drop(other_token);
+    assert_eq!(
+        linked(&parent.token()),
+        1,
+        "the child's last handle removed it"
+    );
     let last = StopSource::child_of(&parent.token());
     parent.request_stop();
     assert!(last.stop_requested());

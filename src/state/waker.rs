@@ -8,9 +8,9 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll, Waker};
 
-use super::node::Node;
+use super::node::{Event, Node};
 use super::registration::StateRef;
-use super::Registered;
+use super::{Deferred, Registered};
 use crate::sync::UnsafeCell;
 
 /// A future that completes when a stop is requested on its token, at once if
@@ -20,7 +20,9 @@ use crate::sync::UnsafeCell;
 ///
 /// The first poll links the task's waker into the stop state (one registration,
 /// no allocation: the node lives in the future); a later poll with another waker
-/// replaces it; dropping the future deregisters it. It never completes on a
+/// replaces it; dropping the future deregisters it. The stop takes the waker out
+/// under the state's lock and wakes it after, so dropping the future never waits
+/// for a `wake()` that runs on another thread. It never completes on a
 /// disengaged token, or when no stop can come any more (every source dropped):
 /// use it in a `select` with the work it guards.
 ///
@@ -57,7 +59,7 @@ pub struct StopFuture<T: StateRef> {
     // First field: a `NonNull<Node>` to it points to the whole future.
     node: Node,
     /// Written under the state's lock while the node is `Idle` or `Linked`;
-    /// taken by the requester while it is `Running`.
+    /// taken by the requester, under the lock, when it marks the node `Done`.
     waker: UnsafeCell<Option<Waker>>,
     token: T,
     /// Set when the node was linked; only the owner reads it.
@@ -74,7 +76,7 @@ unsafe impl<T: StateRef + Sync> Sync for StopFuture<T> {}
 impl<T: StateRef> StopFuture<T> {
     pub(crate) fn new(token: T) -> Self {
         StopFuture {
-            node: Node::new(Self::run),
+            node: Node::quick(Self::take, false),
             waker: UnsafeCell::new(None),
             token,
             linked: false,
@@ -82,21 +84,19 @@ impl<T: StateRef> StopFuture<T> {
         }
     }
 
-    /// Type-erased entry point stored in the node: wakes the task.
+    /// The node's handler, under the state's lock: takes the waker out, for
+    /// the requester to wake once the lock is released.
     ///
     /// # Safety
-    /// `node` points to the `node` field of a live `StopFuture<T>` that is
-    /// `Running`, so nobody else touches its waker.
-    unsafe fn run(node: NonNull<Node>) {
+    /// `node` points to the `node` field of a live `StopFuture<T>`, just marked
+    /// `Done` under the lock (invariant 5).
+    unsafe fn take(node: NonNull<Node>, _event: Event) -> Deferred {
         let this = node.cast::<Self>();
-        // SAFETY: `node` is the first field of a `#[repr(C)]` `Self`; the
-        // `Running` status gives us the waker cell.
+        // SAFETY: `node` is the first field of a `#[repr(C)]` `Self`; the lock
+        // we are called under guards the waker cell. Moving a waker is no user
+        // code.
         let waker = unsafe { (*this.as_ptr()).waker.with_mut(|cell| (*cell).take()) };
-        // Waking may poll and drop the future right here: the node is not
-        // touched after this point.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        waker.map_or(Deferred::Nothing, Deferred::Wake)
     }
 }
 
