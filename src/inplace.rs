@@ -33,6 +33,11 @@ pub struct InplaceStopSource {
     state: StopState,
 }
 
+// `new` stays a `const fn` whatever cfg a downstream crate builds with (CI
+// builds the library with `--cfg loom` to check it).
+#[cfg(not(stoptoken_loom))]
+const _: InplaceStopSource = InplaceStopSource::new();
+
 impl InplaceStopSource {
     /// A source that has not been stopped.
     ///
@@ -48,7 +53,9 @@ impl InplaceStopSource {
         }
     }
 
-    /// A source that has not been stopped.
+    /// A source that has not been stopped (not `const` in the crate's own
+    /// loom models, `--cfg stoptoken_loom`; a downstream crate's `--cfg loom`
+    /// leaves it `const`).
     #[cfg(stoptoken_loom)]
     pub fn new() -> Self {
         InplaceStopSource {

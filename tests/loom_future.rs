@@ -122,3 +122,35 @@ fn future_drop_vs_stop() {
         waiter.join().unwrap();
     });
 }
+
+/// Dropping a `stopped()` future while the stop is inside its waker's `wake()`
+/// on another thread returns without waiting for `wake()`: here `wake()` waits
+/// for the drop to have returned, so a drop that waited would deadlock (which
+/// loom reports).
+#[test]
+fn future_drop_does_not_wait_for_a_running_wake() {
+    struct WaitsForDrop(std::sync::Arc<AtomicBool>);
+    impl Wake for WaitsForDrop {
+        fn wake(self: std::sync::Arc<Self>) {
+            while !self.0.load(Ordering::SeqCst) {
+                thread::yield_now();
+            }
+        }
+    }
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let dropped = std::sync::Arc::new(AtomicBool::new(false));
+        let waker = Waker::from(std::sync::Arc::new(WaitsForDrop(dropped.clone())));
+        let mut future = Box::pin(token.into_stopped());
+        assert!(future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        let requester = thread::spawn(move || source.request_stop());
+        drop(future);
+        dropped.store(true, Ordering::SeqCst);
+        assert!(requester.join().unwrap());
+    });
+}

@@ -488,7 +488,7 @@ impl StopState {
                     Event::Abandon => state.remove_stopper(),
                 };
                 if passed_on {
-                    work.push(target, event);
+                    work.push(target);
                 }
             }
         }
@@ -657,7 +657,7 @@ fn propagate(root: &StopState, event: Event, first: Step) {
     let mut work = Worklist::default();
     let mut panic = None;
     root.drain(event, first, &mut work, &mut panic);
-    while let Some((target, event)) = work.pop() {
+    while let Some(target) = work.pop() {
         let state = target.state();
         let first = state.with_list(|list| state.step(list, event, None).0);
         state.drain(event, first, &mut work, &mut panic);
@@ -681,33 +681,24 @@ fn keep_first(first: &mut Option<Payload>, result: Result<(), Payload>) {
     }
 }
 
-/// The states a propagation still has to handle, with their event: two
-/// intrusive stacks through [`Shared::next`], each entry owning a reference.
+/// The states a propagation still has to handle (all for the propagation's
+/// one event): an intrusive stack through [`Shared`]'s `next` field, each
+/// entry owning a handle.
 #[derive(Default)]
 struct Worklist {
-    stops: Option<SharedRef>,
-    abandons: Option<SharedRef>,
+    head: Option<SharedRef>,
 }
 
 impl Worklist {
-    fn push(&mut self, target: SharedRef, event: Event) {
-        let head = match event {
-            Event::Stop => &mut self.stops,
-            Event::Abandon => &mut self.abandons,
-        };
-        target.set_next(head.take());
-        *head = Some(target);
+    fn push(&mut self, target: SharedRef) {
+        target.set_next(self.head.take());
+        self.head = Some(target);
     }
 
-    fn pop(&mut self) -> Option<(SharedRef, Event)> {
-        let (head, event) = match (&mut self.stops, &mut self.abandons) {
-            (Some(_), _) => (&mut self.stops, Event::Stop),
-            (None, Some(_)) => (&mut self.abandons, Event::Abandon),
-            (None, None) => return None,
-        };
-        let top = head.take()?;
-        *head = top.take_next();
-        Some((top, event))
+    fn pop(&mut self) -> Option<SharedRef> {
+        let top = self.head.take()?;
+        self.head = top.take_next();
+        Some(top)
     }
 }
 
@@ -715,7 +706,7 @@ impl Drop for Worklist {
     fn drop(&mut self) {
         // Only reached with entries left if a drain unwound, which `drain`
         // prevents by catching every panic; release them all the same.
-        while let Some((target, _)) = self.pop() {
+        while let Some(target) = self.pop() {
             drop(target);
         }
     }
