@@ -68,8 +68,12 @@ impl StopToken {
             .is_some_and(|shared| shared.state().stop_requested())
     }
 
-    /// Whether a stop can still be seen through this token: `false` if it is
-    /// disengaged, or if no stop was requested and no source of the state remains.
+    /// Whether a stop can still be seen through this token: `true` if a stop
+    /// was requested, or one can still come (a source of the state lives, or a
+    /// link made by [`StopSource::child_of`](crate::StopSource::child_of) /
+    /// [`StopSource::any_of`](crate::StopSource::any_of) whose parent can still
+    /// stop, or a pending deadline); `false` if the token is disengaged or
+    /// none of these remains. Once `false`, it stays `false`.
     ///
     /// # Examples
     ///
@@ -117,9 +121,10 @@ impl StopToken {
     /// Blocks the calling thread until a stop is requested; returns `true` then.
     ///
     /// Returns `false` instead when no stop can come: at once for a token
-    /// that is disengaged or whose sources are all gone, and as soon as the last
-    /// source is dropped during the wait (so the wait can never hang on an
-    /// abandoned state). The thread parks (no spinning, no polling); the stop
+    /// that is disengaged or whose state is abandoned (see
+    /// [`stop_possible`](StopToken::stop_possible)), and as soon as it is
+    /// abandoned during the wait, say by the drop of the last source (so the
+    /// wait can never hang on a state that can no longer be stopped). The thread parks (no spinning, no polling); the stop
     /// request unparks it through a stop callback, so it returns within scheduler
     /// latency. Nothing is allocated.
     ///
@@ -205,7 +210,7 @@ impl StopToken {
     }
 }
 
-// SAFETY: the `Arc` keeps the state alive and in place while the token lives,
+// SAFETY: the handle keeps the state alive and in place while the token lives,
 // and a token never changes which state it holds.
 unsafe impl StateRef for StopToken {
     #[inline]

@@ -149,7 +149,8 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
         // that `run` may reach the callback cell through it.
         let node = NonNull::from(&*this).cast::<Node>();
         // SAFETY: the node is pinned inside `self`, `Idle` (first registration),
-        // and our `Drop` deregisters it before it can move or be freed.
+        // and our `Drop` deregisters it before it can move or be freed
+        // (invariant 1).
         match unsafe { state.register(node) } {
             Registered::Linked => this.linked = true,
             Registered::Stopped => {
@@ -171,7 +172,8 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
     unsafe fn run(node: NonNull<Node>) {
         let this = node.cast::<Self>();
         // SAFETY: `node` is the first field of a `#[repr(C)]` `Self`, so the cast
-        // pointer is valid for `Self`; the `Running` status gives us the cell.
+        // pointer is valid for `Self`; the `Running` status gives us the cell
+        // (invariant 4).
         let callback = unsafe { (*this.as_ptr()).callback.with_mut(|cell| (*cell).take()) };
         // The registration may be freed from here on (the callback can drop it).
         if let Some(callback) = callback {

@@ -120,7 +120,8 @@ impl<T: StateRef> Future for StopFuture<T> {
         let mut spare = Some(cx.waker().clone());
         let store_waker = || {
             // SAFETY: `register_with` runs this under the lock while the node is
-            // `Idle` or `Linked`, when the requester does not read the cell.
+            // `Idle` or `Linked`, when the requester does not read the cell
+            // (invariant 2).
             waker.with_mut(|slot| {
                 let slot = unsafe { &mut *slot };
                 let same = matches!((&*slot, &spare), (Some(old), Some(new)) if old.will_wake(new));
@@ -131,7 +132,7 @@ impl<T: StateRef> Future for StopFuture<T> {
         };
         // SAFETY: the node is pinned inside this future, `Idle` or `Linked` in
         // this state (it is only ever registered here), and `Drop` deregisters
-        // it before it can move or be freed.
+        // it before it can move or be freed (invariant 1).
         match unsafe { state.register_with(node, store_waker) } {
             Registered::Linked => {
                 this.linked = true;
