@@ -46,7 +46,7 @@ impl StopSource {
     /// ```
     pub fn new() -> Self {
         StopSource {
-            shared: Some(Shared::new()),
+            shared: Some(Shared::create()),
         }
     }
 

@@ -221,7 +221,10 @@ fn ten_thousand_nested_spawned_tasks_stop_from_a_256_kib_stack() {
             current_token().stopped().await;
         })
     }
-    let root = runtime.block_on(async move { nest(DEPTH, tx) });
+    let root = {
+        let _runtime = runtime.enter();
+        nest(DEPTH, tx)
+    };
     let handles: Vec<StopHandle<()>> = (0..DEPTH)
         .map(|_| {
             rx.recv_timeout(Duration::from_secs(60))

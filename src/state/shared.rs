@@ -102,7 +102,7 @@ impl Shared {
 
     /// A state with one source and no stop requested: one allocation.
     #[inline]
-    pub(crate) fn new() -> SharedRef {
+    pub(crate) fn create() -> SharedRef {
         SharedRef(Self::allocate(1))
     }
 
