@@ -47,8 +47,11 @@ use crate::StopToken;
 /// ```
 ///
 /// `new` allocates the registration node on the heap, once, only when the
-/// callback is actually registered; [`PinnedCallback`] is the allocation-free
-/// form.
+/// callback is to be registered; [`PinnedCallback`] is the allocation-free
+/// form. A stop that comes while `new` allocates runs the callback inside
+/// `new` and frees the node before `new` returns, so a `StopCallback` whose
+/// callback ran inside `new` holds no allocation (its `Debug` shows
+/// `registered: false`).
 ///
 /// # Examples
 ///
@@ -106,26 +109,50 @@ impl<F: FnOnce() + Send + 'static> fmt::Debug for StopCallback<F> {
 /// pinned registration. Shared by `StopCallback` and `InplaceStopCallback`.
 pub(crate) enum ByValue<T: StateRef, F> {
     /// Never registered: kept to be dropped with the registration, or already
-    /// run inside `new` (`None`).
+    /// run inside `new` (`None`), with no allocation held.
     Unregistered(Exclusive<Option<F>>),
     /// Held for its `Drop`, which deregisters.
-    Registered(#[allow(dead_code)] Pin<Box<PinnedCallback<T, F>>>),
+    ///
+    /// Invariant: `Some` (the box is allocated empty, before the last look at
+    /// the stop flag, and filled before the callback is registered).
+    Registered(#[allow(dead_code)] Pin<Box<Option<PinnedCallback<T, F>>>>),
 }
 
 impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
     pub(crate) fn new(token: &T, callback: F) -> Self {
-        match token.stop_state() {
-            Some(state) if state.stop_requested() => {
-                callback();
-                ByValue::Unregistered(Exclusive::new(None))
-            }
-            Some(state) if state.stop_possible() => {
-                let mut registration = Box::pin(PinnedCallback::new(token.clone(), callback));
-                registration.as_mut().register();
-                ByValue::Registered(registration)
-            }
-            _ => ByValue::Unregistered(Exclusive::new(Some(callback))),
+        let Some(state) = token.stop_state() else {
+            return ByValue::Unregistered(Exclusive::new(Some(callback)));
+        };
+        if state.stop_requested() {
+            return Self::ran(callback);
         }
+        if !state.stop_possible() {
+            return ByValue::Unregistered(Exclusive::new(Some(callback)));
+        }
+        // Allocate first, then look at the stop flag again: a stop that comes
+        // while the allocator runs is seen here, and the callback runs with
+        // the box already freed. Had the callback been moved in first,
+        // `register` would run it and leave the box held for nothing.
+        let mut slot = Box::pin(None);
+        if state.stop_requested() {
+            drop(slot);
+            return Self::ran(callback);
+        }
+        // A stop from another thread between that look and the one in
+        // `register` (a token clone and a move apart) still has `register`
+        // run the callback here; the box then stays held, unused, until the
+        // drop, as the registration does not tell whether it was linked.
+        slot.set(Some(PinnedCallback::new(token.clone(), callback)));
+        if let Some(registration) = slot.as_mut().as_pin_mut() {
+            registration.register();
+        }
+        ByValue::Registered(slot)
+    }
+
+    /// Runs `callback` for a stop requested before its registration.
+    fn ran(callback: F) -> Self {
+        callback();
+        ByValue::Unregistered(Exclusive::new(None))
     }
 }
 

@@ -14,7 +14,8 @@
 //! a second Ctrl-C still ends a program whose shutdown hangs (signals that
 //! arrive before the watcher reads the first may be merged with it). A panic of a
 //! stop callback on the watcher thread is reported by the panic hook and then
-//! swallowed, so that the thread keeps watching. The watcher thread
+//! swallowed (its payload dropped, or leaked if dropping it panics too), so
+//! that the thread keeps watching. The watcher thread
 //! and the signal registration last for the rest of the process.
 //!
 //! Only Unix is supported; elsewhere the functions return an
@@ -90,6 +91,7 @@ pub fn stop_on_shutdown_signals() -> io::Result<StopSource> {
 /// ```
 #[cfg(unix)]
 pub fn stop_on_signals(signals: &[i32]) -> io::Result<StopSource> {
+    use crate::state::drop_payload;
     use signal_hook::iterator::Signals;
     use std::panic::AssertUnwindSafe;
 
@@ -119,10 +121,13 @@ pub fn stop_on_signals(signals: &[i32]) -> io::Result<StopSource> {
                     received = true;
                     // A callback's panic (already reported by the panic hook)
                     // must not end this thread: a second signal must still
-                    // reach the default action.
+                    // reach the default action. For the same reason the
+                    // payload is leaked if its own `drop` panics.
                     let stop =
                         AssertUnwindSafe(|| watcher.request_stop_with(StopReason::Signal(signal)));
-                    let _ = std::panic::catch_unwind(stop);
+                    if let Err(payload) = std::panic::catch_unwind(stop) {
+                        drop_payload(payload);
+                    }
                 }
             }
         })?;

@@ -19,14 +19,23 @@ thread_local! {
     static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
-// SAFETY: forwards to the system allocator; the thread-local counter is
-// const-initialised and has no destructor, so touching it never allocates.
+// SAFETY: forwards to the system allocator; the thread-local counters and
+// hook are const-initialised and have no destructor, so touching them never
+// allocates. A hook's stop request allocates nothing in these tests (see
+// `plain_requests_with_a_reason_allocate_nothing`), and if it did, the hook is
+// already taken, so it would not run again.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.with(|count| count.set(count.get() + 1));
         LIVE.with(|live| live.set(live.get() + 1));
         // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
+        let block = unsafe { System.alloc(layout) };
+        if let Some(hook) = NEXT_ALLOCATION.with(Cell::take) {
+            // SAFETY: a hook is only set while `stop_during_the_next_allocation`
+            // borrows its source, and is cleared before that borrow ends.
+            unsafe { (hook.run)(hook.source) };
+        }
+        block
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -38,6 +47,61 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// A source whose stop [`stop_during_the_next_allocation`] requests.
+trait Stoppable {
+    fn stop(&self);
+}
+
+impl Stoppable for StopSource {
+    fn stop(&self) {
+        self.request_stop();
+    }
+}
+
+impl Stoppable for InplaceStopSource {
+    fn stop(&self) {
+        self.request_stop();
+    }
+}
+
+/// What the next allocation on this thread runs: `run(source)`.
+#[derive(Clone, Copy)]
+struct Hook {
+    source: *const (),
+    run: unsafe fn(*const ()),
+}
+
+thread_local! {
+    /// Set only inside `stop_during_the_next_allocation`, whose borrow keeps
+    /// the source alive; taken by the allocation that runs it.
+    static NEXT_ALLOCATION: Cell<Option<Hook>> = const { Cell::new(None) };
+}
+
+/// Runs `f`; the first allocation that `f` makes on this thread requests a
+/// stop on `source`, as another thread could at that moment.
+fn stop_during_the_next_allocation<S: Stoppable, R>(source: &S, f: impl FnOnce() -> R) -> R {
+    /// # Safety
+    /// `source` points to a live `S`.
+    unsafe fn run<S: Stoppable>(source: *const ()) {
+        // SAFETY: the caller guarantees that `source` points to a live `S`.
+        unsafe { (*source.cast::<S>()).stop() }
+    }
+    /// Clears the hook when `f` returns or unwinds, while `source` is alive.
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            NEXT_ALLOCATION.with(|hook| hook.set(None));
+        }
+    }
+    let hook = Hook {
+        source: (source as *const S).cast(),
+        run: run::<S>,
+    };
+    NEXT_ALLOCATION.with(|next| next.set(Some(hook)));
+    let _clear = Clear;
+    f()
+}
 
 /// How many allocations `f` made on this thread.
 fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
@@ -227,4 +291,77 @@ fn request_stop_running_callbacks_allocates_nothing() {
     assert!(won);
     assert_eq!(count, 0);
     drop(callbacks);
+}
+
+#[test]
+fn a_callback_run_inside_new_leaves_no_allocation_held() {
+    // Stopped before `new`: the callback runs at once, nothing is allocated.
+    let stopped = StopSource::new();
+    stopped.request_stop();
+    let token = stopped.token();
+    let (count, callback) = allocations(|| StopCallback::new(&token, || {}));
+    assert_eq!(count, 0);
+    assert!(format!("{callback:?}").contains("registered: false"));
+
+    // Stopped while `new` allocates the node: the callback still runs inside
+    // `new`, and the node is freed before `new` returns.
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = StopSource::new();
+    let token = source.token();
+    let counter = ran.clone();
+    let mut callback = None;
+    let left = left_allocated(|| {
+        callback = Some(stop_during_the_next_allocation(&source, || {
+            StopCallback::new(&token, move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+        }));
+    });
+    assert!(source.stop_requested());
+    assert_eq!(
+        ran.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "ran inside new"
+    );
+    assert_eq!(left, 0, "the StopCallback holds its unused node");
+    assert!(
+        format!("{callback:?}").contains("registered: false"),
+        "{callback:?}"
+    );
+    drop(callback);
+
+    // The same for the inplace form, which shares the by-value registration.
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = InplaceStopSource::new();
+    let counter = ran.clone();
+    let mut callback = None;
+    let left = left_allocated(|| {
+        callback = Some(stop_during_the_next_allocation(&source, || {
+            InplaceStopCallback::new(source.token(), move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+        }));
+    });
+    assert_eq!(
+        ran.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "ran inside new"
+    );
+    assert_eq!(left, 0, "the InplaceStopCallback holds its unused node");
+    assert!(
+        format!("{callback:?}").contains("registered: false"),
+        "{callback:?}"
+    );
+}
+
+#[test]
+fn a_registered_callback_holds_its_node_until_dropped() {
+    let source = StopSource::new();
+    let token = source.token();
+    let mut callback = None;
+    let left = left_allocated(|| callback = Some(StopCallback::new(&token, || {})));
+    assert_eq!(left, 1);
+    assert!(format!("{callback:?}").contains("registered: true"));
+    let left = left_allocated(|| drop(callback.take()));
+    assert_eq!(left, -1);
 }

@@ -1,7 +1,10 @@
 //! The C++ `std::jthread` behaviours, restated for `JThread` (and its `Builder`).
 
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use stoptoken::{JThread, StopCallback};
 
@@ -132,10 +135,49 @@ fn drop_resumes_the_panic_of_an_unjoined_thread() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"late boom"));
 }
 
-/// Set in the environment of the child process that
-/// `drop_while_unwinding_reports_the_threads_panic_instead_of_aborting` runs to
-/// read what `drop` prints.
+/// Set in the environment of the child process that [`run_in_child`] starts.
 const REPORT_CHILD: &str = "STOPTOKEN_TEST_REPORT_CHILD";
+
+/// How long a child process may run before it counts as hung.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Whether this process is a child started by [`run_in_child`].
+fn in_child() -> bool {
+    std::env::var_os(REPORT_CHILD).is_some()
+}
+
+/// Runs the test `name` of this binary alone in a child process (to read what
+/// it prints, or to survive its abort) and returns its exit status and
+/// standard error. A child that runs longer than [`CHILD_TIMEOUT`] is killed
+/// and fails the test.
+fn run_in_child(name: &str) -> (ExitStatus, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(REPORT_CHILD, "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read on another thread, so that a full pipe cannot stall the child.
+    let mut pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut stderr = String::new();
+        pipe.read_to_string(&mut stderr).map(|_| stderr)
+    });
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the child running {name} did not end within {CHILD_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, reader.join().unwrap().unwrap())
+}
 
 #[test]
 fn drop_while_unwinding_reports_the_threads_panic_instead_of_aborting() {
@@ -172,21 +214,12 @@ fn drop_while_unwinding_reports_the_threads_panic_instead_of_aborting() {
     // The thread's panic goes to standard error, which the test harness
     // captures in this process: run this test again in a child process
     // (not under miri, which cannot spawn processes) and read its stderr.
-    if std::env::var_os(REPORT_CHILD).is_some() || cfg!(miri) {
+    if in_child() || cfg!(miri) {
         return;
     }
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "drop_while_unwinding_reports_the_threads_panic_instead_of_aborting",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(REPORT_CHILD, "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the child failed: {stderr}");
+    let (status, stderr) =
+        run_in_child("drop_while_unwinding_reports_the_threads_panic_instead_of_aborting");
+    assert!(status.success(), "the child failed: {stderr}");
     assert!(
         stderr.contains(
             "stoptoken::JThread <unnamed>: a panic could not be resumed while unwinding: thread boom"
@@ -235,4 +268,103 @@ fn debug_shows_the_stop_state() {
     assert!(format!("{thread:?}").contains("stop_requested: false"));
     thread.request_stop();
     assert!(format!("{thread:?}").contains("stop_requested: true"));
+}
+
+/// Sends on its channel when dropped: declared before another local, it
+/// tells that the other one has been dropped, also during unwinding.
+struct SendOnDrop(mpsc::Sender<()>);
+
+impl Drop for SendOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "spawns a child process")]
+fn drop_on_its_own_thread_requests_the_stop_and_detaches() {
+    if !in_child() {
+        let (status, stderr) =
+            run_in_child("drop_on_its_own_thread_requests_the_stop_and_detaches");
+        assert!(status.success(), "the child failed ({status}): {stderr}");
+        assert!(!stderr.contains("panicked"), "something panicked: {stderr}");
+        return;
+    }
+    // A worker that ends up with the last handle of its own JThread, as when
+    // it drops the last reference to a service that owns it.
+    let (handle_tx, handle_rx) = mpsc::channel::<JThread<()>>();
+    let (seen_tx, seen_rx) = mpsc::channel();
+    let thread = JThread::spawn(move |token| {
+        let itself = handle_rx.recv().unwrap();
+        drop(itself);
+        seen_tx.send(token.stop_requested()).unwrap();
+    });
+    handle_tx.send(thread).unwrap();
+    assert_eq!(
+        seen_rx.recv_timeout(CHILD_TIMEOUT),
+        Ok(true),
+        "the thread went on after the drop, and saw the stop"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "spawns a child process")]
+fn drop_on_its_own_thread_while_it_unwinds_does_not_abort() {
+    if !in_child() {
+        let (status, stderr) =
+            run_in_child("drop_on_its_own_thread_while_it_unwinds_does_not_abort");
+        assert!(status.success(), "the child failed ({status}): {stderr}");
+        assert!(
+            stderr.contains("worker boom"),
+            "the worker's own panic was not reported: {stderr}"
+        );
+        assert!(
+            !stderr.contains("Resource deadlock") && !stderr.contains("panic in a destructor"),
+            "the drop panicked: {stderr}"
+        );
+        return;
+    }
+    let (handle_tx, handle_rx) = mpsc::channel::<JThread<()>>();
+    let (unwound_tx, unwound_rx) = mpsc::channel();
+    let (stopped_tx, stopped_rx) = mpsc::channel();
+    let thread = JThread::spawn(move |token| {
+        // Both dropped after `_itself` (locals drop in reverse order).
+        let _unwound = SendOnDrop(unwound_tx);
+        let _stopped = StopCallback::new(&token, move || stopped_tx.send(()).unwrap());
+        let _itself = handle_rx.recv().unwrap();
+        panic!("worker boom"); // unwinding drops `_itself` on this thread
+    });
+    handle_tx.send(thread).unwrap();
+    assert_eq!(
+        stopped_rx.recv_timeout(CHILD_TIMEOUT),
+        Ok(()),
+        "the drop requested the stop"
+    );
+    assert_eq!(
+        unwound_rx.recv_timeout(CHILD_TIMEOUT),
+        Ok(()),
+        "the thread unwound past the drop"
+    );
+}
+
+#[test]
+fn join_on_its_own_thread_returns_an_error() {
+    let (handle_tx, handle_rx) = mpsc::channel::<JThread<()>>();
+    let (outcome_tx, outcome_rx) = mpsc::channel();
+    let thread = JThread::spawn(move |token| {
+        let itself = handle_rx.recv().unwrap();
+        outcome_tx.send((itself.join(), token)).unwrap();
+    });
+    let mine = thread.stop_token();
+    handle_tx.send(thread).unwrap();
+    let (outcome, token) = outcome_rx
+        .recv_timeout(CHILD_TIMEOUT)
+        .expect("join on its own thread returned");
+    let payload = outcome.unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"JThread::join called on its own thread")
+    );
+    assert!(!token.stop_requested(), "join requests no stop");
+    assert_eq!(token, mine);
 }

@@ -1,9 +1,11 @@
 //! The `signal` feature: SIGTERM requests the stop of the source returned by
 //! `stop_on_shutdown_signals`, on the watcher thread, and the
-//! `graceful_shutdown` example exits cleanly on it.
+//! `graceful_shutdown` example exits cleanly on it; a callback's panic leaves
+//! the watcher watching.
 #![cfg(all(feature = "signal", unix))]
 
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -35,6 +37,78 @@ fn sigterm_requests_the_stop_on_the_watcher_thread() {
     assert!(source.stop_requested());
     assert_eq!(source.stop_reason(), Some(&StopReason::Signal(SIGTERM)));
     assert!(source.token().stop_possible());
+}
+
+/// Set in the environment of the child process that
+/// `a_callback_panic_whose_payload_panics_on_drop_leaves_the_watcher_watching`
+/// starts (the child raises signals; this process must not).
+const SIGNAL_CHILD: &str = "STOPTOKEN_TEST_SIGNAL_CHILD";
+
+/// A panic payload whose own `drop` tells that it ran, then panics.
+struct PanicsOnDrop(mpsc::Sender<()>);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+        panic!("the payload's drop panicked");
+    }
+}
+
+#[test]
+fn a_callback_panic_whose_payload_panics_on_drop_leaves_the_watcher_watching() {
+    let name = "a_callback_panic_whose_payload_panics_on_drop_leaves_the_watcher_watching";
+    if std::env::var_os(SIGNAL_CHILD).is_none() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(SIGNAL_CHILD, "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut stderr = String::new();
+            pipe.read_to_string(&mut stderr).map(|_| stderr)
+        });
+        // Bounded wait: the child bounds its own waits by LIMIT, twice.
+        let deadline = Instant::now() + 3 * LIMIT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("the child did not end within {:?}", 3 * LIMIT);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stderr = reader.join().unwrap().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(SIGTERM),
+            "the second SIGTERM did not end the child ({status}): {stderr}"
+        );
+        return;
+    }
+    // In the child: the watcher catches the callback's panic and drops its
+    // payload, whose drop panics; the watcher must survive that, so that the
+    // second SIGTERM gets the default action and ends this process.
+    let source = stop_on_signals(&[SIGTERM]).unwrap();
+    let (dropped_tx, dropped_rx) = mpsc::channel();
+    let _bomb = StopCallback::new(&source.token(), move || {
+        std::panic::panic_any(PanicsOnDrop(dropped_tx));
+    });
+    signal_hook::low_level::raise(SIGTERM).unwrap();
+    dropped_rx
+        .recv_timeout(LIMIT)
+        .expect("the watcher did not drop the callback's payload");
+    assert!(source.stop_requested());
+    signal_hook::low_level::raise(SIGTERM).unwrap();
+    // Only a failure gets past the default action of SIGTERM: wait for it,
+    // bounded, then fail.
+    let (_never_tx, never_rx) = mpsc::channel::<()>();
+    let _ = never_rx.recv_timeout(LIMIT);
+    panic!("the second SIGTERM did not end the process");
 }
 
 #[test]

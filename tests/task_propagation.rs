@@ -128,6 +128,33 @@ fn the_future_is_dropped_with_its_token_current_when_the_wrapper_is_dropped_firs
 }
 
 #[test]
+fn the_future_is_dropped_with_its_token_current_when_the_wrapper_is_dropped_unpolled() {
+    let outer = StopSource::new();
+    let inner = StopSource::new();
+    let seen = Arc::new(Mutex::new(None));
+    let guard = RecordOnDrop(seen.clone());
+    let future = with_stop_token(inner.token(), async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    // Never polled; dropped from inside a poll under another token.
+    let dropped_under = block_on(with_stop_token(outer.token(), async move {
+        drop(future);
+        current_token()
+    }));
+    assert_eq!(*seen.lock().unwrap(), Some(inner.token()));
+    assert_eq!(dropped_under, outer.token()); // restored after the drop
+
+    // And outside any wrapper.
+    let guard = RecordOnDrop(seen.clone());
+    drop(with_stop_token(inner.token(), async move {
+        let _guard = guard;
+    }));
+    assert_eq!(*seen.lock().unwrap(), Some(inner.token()));
+    assert_eq!(current_token(), StopToken::default());
+}
+
+#[test]
 fn the_future_is_dropped_with_its_token_current_when_it_completes() {
     /// Ready at once; records the current token when dropped.
     struct ReadyThenDropped {

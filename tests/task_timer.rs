@@ -1,5 +1,6 @@
 //! `sleep` on the runtime-agnostic `futures-timer` backend (feature `timer`),
-//! outside any tokio runtime: under `futures::executor::block_on` and smol.
+//! outside any tokio runtime: under `futures::executor::block_on` and smol;
+//! and, with the `tokio` feature too, inside a tokio runtime without a timer.
 #![cfg(feature = "timer")]
 
 use std::sync::mpsc;
@@ -52,4 +53,41 @@ fn sleep_wakes_early_on_a_stop_under_smol() {
         outcome
     }));
     assert_eq!(outcome, Err(Stopped));
+}
+
+/// Bounds a sleep that a stop should cut short: a sleep that ran this long was
+/// not woken, and fails its test instead of hanging it.
+#[cfg(feature = "tokio")]
+const BOUND: Duration = Duration::from_secs(60);
+
+/// A tokio runtime built without `enable_time`: `tokio::time::sleep` panics in it.
+#[cfg(feature = "tokio")]
+fn runtime_without_time() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+#[test]
+#[cfg(feature = "tokio")]
+fn sleep_in_a_tokio_runtime_without_time_falls_back_to_futures_timer() {
+    let start = Instant::now();
+    let outcome = runtime_without_time().block_on(sleep(Duration::from_millis(5)));
+    assert_eq!(outcome, Ok(()));
+    assert!(start.elapsed() >= Duration::from_millis(5));
+}
+
+#[test]
+#[cfg(feature = "tokio")]
+fn sleep_in_a_tokio_runtime_without_time_wakes_early_on_a_stop() {
+    let source = StopSource::new();
+    let stopper = source.clone();
+    let start = Instant::now();
+    let outcome = runtime_without_time().block_on(with_stop_token(source.token(), async move {
+        // Runs once the sleep is pending: the runtime has one thread.
+        tokio::spawn(async move { stopper.request_stop() });
+        sleep(BOUND).await
+    }));
+    assert_eq!(outcome, Err(Stopped));
+    assert!(start.elapsed() < BOUND);
 }

@@ -13,7 +13,9 @@
 //!
 //! The wrapped future is dropped the same way, inside one more such scope: as
 //! soon as it completes (in the poll that completed it), or, if the wrapper is
-//! dropped first, in the wrapper's drop. So the `Drop` of anything the future
+//! dropped first, in the wrapper's drop, whether it was polled or not (until
+//! its first poll the wrapper holds the token and the future in [`Parts`],
+//! whose own `Drop` installs the token). So the `Drop` of anything the future
 //! owns sees the token through `current_token()` too.
 
 use core::cell::Cell;
@@ -84,7 +86,8 @@ pub fn current_token() -> StopToken {
 /// `future` is also dropped with `token` as the current token: in the poll
 /// that completes it, or in the drop of the wrapper if that comes first (the
 /// task is aborted, a `select!` drops the branch, [`until_stopped`] gives up
-/// on it), so the `Drop` of anything it owns sees the token.
+/// on it), also before the first poll; so the `Drop` of anything it owns sees
+/// the token.
 ///
 /// [`until_stopped`]: super::until_stopped
 ///
@@ -136,12 +139,38 @@ pub fn current_token() -> StopToken {
 /// source.request_stop();
 /// drop(started); // `Cleanup::drop` runs with the token current
 /// ```
-pub async fn with_stop_token<F: Future>(token: StopToken, future: F) -> F::Output {
-    let mut scope = Scope {
+pub fn with_stop_token<F: Future>(token: StopToken, future: F) -> impl Future<Output = F::Output> {
+    let mut parts = Parts {
         token: Some(token),
-        future: pin!(Some(future)),
+        future: Some(future),
     };
-    poll_fn(move |cx| scope.poll(cx)).await
+    // Until its first poll this block holds `parts` only; it then pins the
+    // future in its own frame and leaves `parts` the token.
+    async move {
+        let mut scope = Scope {
+            future: pin!(parts.future.take()),
+            token: &mut parts.token,
+        };
+        poll_fn(move |cx| scope.poll(cx)).await
+    }
+}
+
+/// What [`with_stop_token`] was given: dropped unpolled, it drops the future
+/// with the token current.
+///
+/// Invariant: `future` is `Some` until the first poll moves it into a
+/// [`Scope`].
+struct Parts<F> {
+    token: Option<StopToken>,
+    future: Option<F>,
+}
+
+impl<F> Drop for Parts<F> {
+    fn drop(&mut self) {
+        if let Some(future) = self.future.take() {
+            scoped(&mut self.token, || drop(future));
+        }
+    }
 }
 
 /// The body of [`with_stop_token`]: a future polled, and dropped, with a token
@@ -149,16 +178,16 @@ pub async fn with_stop_token<F: Future>(token: StopToken, future: F) -> F::Outpu
 ///
 /// Invariant: `future` is `None` once it has completed.
 struct Scope<'a, F> {
-    token: Option<StopToken>,
+    token: &'a mut Option<StopToken>,
     future: Pin<&'a mut Option<F>>,
 }
 
 impl<F: Future> Scope<'_, F> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
         let future = &mut self.future;
-        scoped(&mut self.token, || {
+        scoped(self.token, || {
             let Some(running) = future.as_mut().as_pin_mut() else {
-                unreachable!("with_stop_token: the async fn ends with its future");
+                unreachable!("with_stop_token: the async block ends with its future");
             };
             let output = running.poll(cx);
             if output.is_ready() {
@@ -174,7 +203,7 @@ impl<F> Drop for Scope<'_, F> {
     fn drop(&mut self) {
         if self.future.is_some() {
             let future = &mut self.future;
-            scoped(&mut self.token, || future.set(None));
+            scoped(self.token, || future.set(None));
         }
     }
 }

@@ -68,7 +68,11 @@
 //! |---|---|---|
 //! | `tokio` | `tokio::time::sleep` (honours `tokio::time::pause`) | a tokio runtime with time enabled |
 //! | `timer` | `futures_timer::Delay` (one global helper thread) | any executor |
-//! | both | tokio's inside a tokio runtime, `futures-timer` elsewhere | any executor |
+//! | both | tokio's inside a tokio runtime with time enabled, `futures-timer` elsewhere | any executor |
+//!
+//! With both, a tokio runtime built without `enable_time` is detected by
+//! catching the panic of `tokio::time::sleep` (tokio has no query for it),
+//! which the panic hook still reports; see `sleep`.
 //!
 //! # Examples
 //!

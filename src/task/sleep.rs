@@ -7,8 +7,17 @@
 //! - `timer`: `futures_timer::Delay`, which works under any executor (tokio,
 //!   smol, `futures::executor::block_on`); it runs its timers on one global
 //!   helper thread that it starts on first use;
-//! - both: tokio's timer when polled inside a tokio runtime, `futures-timer`
-//!   otherwise (chosen at the first poll).
+//! - both: tokio's timer when polled inside a tokio runtime that has one
+//!   (built with `enable_time`), `futures-timer` otherwise (chosen at the
+//!   first poll).
+//!
+//! tokio has no query for "this runtime has a timer": `tokio::time::sleep`
+//! panics when it is created in a runtime without one (a documented panic).
+//! So with both features the tokio timer is created inside `catch_unwind`,
+//! and its panic selects `futures-timer`. The panic hook still reports that
+//! caught panic (on standard error, by default) at each such `sleep`; build
+//! the runtime with `enable_time` to use tokio's timer and avoid it. Under
+//! `panic = "abort"` the panic cannot be caught and aborts.
 //!
 //! The race itself is [`until_stopped`](super::until_stopped): stop-first, and the timer is dropped
 //! (deregistered) as soon as the stop is seen.
@@ -30,7 +39,11 @@ use crate::Stopped;
 ///
 /// With the `tokio` feature and without `timer`: panics if polled outside a
 /// tokio runtime, or in one built without `enable_time`, like
-/// `tokio::time::sleep`.
+/// `tokio::time::sleep`. With both features it uses `futures-timer` there
+/// instead: it finds a runtime without a timer by catching the panic of
+/// `tokio::time::sleep`, which the panic hook still reports (on standard
+/// error, by default) and which aborts under `panic = "abort"`; build the
+/// runtime with `enable_time` to avoid both.
 ///
 /// # Examples
 ///
@@ -55,10 +68,9 @@ pub async fn sleep(duration: Duration) -> Result<(), Stopped> {
     }
     #[cfg(all(feature = "tokio", feature = "timer"))]
     {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            until_stopped_with(token, tokio::time::sleep(duration)).await
-        } else {
-            until_stopped_with(token, futures_timer::Delay::new(duration)).await
+        match tokio_timer(duration) {
+            Some(timer) => until_stopped_with(token, timer).await,
+            None => until_stopped_with(token, futures_timer::Delay::new(duration)).await,
         }
     }
     #[cfg(all(feature = "tokio", not(feature = "timer")))]
@@ -69,4 +81,16 @@ pub async fn sleep(duration: Duration) -> Result<(), Stopped> {
     {
         until_stopped_with(token, futures_timer::Delay::new(duration)).await
     }
+}
+
+/// tokio's timer for `duration`, or `None` outside a tokio runtime or in one
+/// built without `enable_time`.
+#[cfg(all(feature = "tokio", feature = "timer"))]
+fn tokio_timer(duration: Duration) -> Option<tokio::time::Sleep> {
+    tokio::runtime::Handle::try_current().ok()?;
+    // tokio cannot be asked whether the runtime has a time driver; creating
+    // the timer panics when it has none (the panic is documented, and happens
+    // at creation, before any state is shared). Its payload is tokio's
+    // message, whose drop cannot panic.
+    std::panic::catch_unwind(|| tokio::time::sleep(duration)).ok()
 }

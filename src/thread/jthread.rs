@@ -7,6 +7,7 @@ use std::thread::{JoinHandle, Thread};
 
 use super::Builder;
 use crate::panic_message::panic_message;
+use crate::state::drop_payload;
 use crate::{StopSource, StopToken};
 
 /// A thread that owns a [`StopSource`], hands a token of it to its function,
@@ -25,6 +26,20 @@ use crate::{StopSource, StopToken};
 /// panics inside the `request_stop` of `drop` does not keep the thread from
 /// being joined; its panic is then the one resumed (or printed), and a panic of
 /// the thread as well goes to standard error.
+///
+/// # Dropped or joined on its own thread
+///
+/// The last handle of a `JThread` may end up on the thread it runs (a worker
+/// holding the last reference to a service that owns its `JThread`). A thread
+/// cannot wait for itself to finish, so there:
+///
+/// - `drop` requests the stop and detaches the thread (the thread is already
+///   running that `drop`; it sees the stop on its token afterwards). It never
+///   panics for this and never aborts the process, also when the thread is
+///   unwinding; a stop callback's panic is handled as above.
+/// - [`join`](JThread::join) returns `Err` with a `&'static str` payload,
+///   [`JOINED_ON_ITS_OWN_THREAD`], instead of waiting forever (or panicking, as
+///   `std`'s `join` does), and detaches the thread without a stop.
 ///
 /// # Examples
 ///
@@ -162,14 +177,43 @@ impl<T> JThread<T> {
 
     /// Waits for the thread to finish, without requesting a stop.
     ///
+    /// # Errors
+    ///
+    /// The thread's panic payload if it panicked. Called on the thread itself,
+    /// which cannot wait for its own end, `join` returns at once with the
+    /// `&'static str` payload [`JOINED_ON_ITS_OWN_THREAD`] and the thread is
+    /// detached, with no stop requested.
+    ///
     /// # Examples
     ///
     /// ```
     /// let thread = stoptoken::JThread::spawn(|_| 42);
     /// assert_eq!(thread.join().unwrap(), 42);
     /// ```
+    ///
+    /// On its own thread:
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use stoptoken::thread::JOINED_ON_ITS_OWN_THREAD;
+    /// use stoptoken::JThread;
+    ///
+    /// let (handle_tx, handle_rx) = mpsc::channel::<JThread<()>>();
+    /// let (outcome_tx, outcome_rx) = mpsc::channel();
+    /// let thread = JThread::spawn(move |_| {
+    ///     let itself = handle_rx.recv().unwrap();
+    ///     outcome_tx.send(itself.join()).unwrap();
+    /// });
+    /// handle_tx.send(thread).unwrap();
+    /// let payload = outcome_rx.recv().unwrap().unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&JOINED_ON_ITS_OWN_THREAD));
+    /// ```
     pub fn join(mut self) -> std::thread::Result<T> {
         match self.handle.take() {
+            Some(handle) if runs_this_code(&handle) => {
+                drop(handle);
+                Err(Box::new(JOINED_ON_ITS_OWN_THREAD))
+            }
             Some(handle) => handle.join(),
             None => unreachable!("a JThread always has its handle until consumed"),
         }
@@ -218,6 +262,25 @@ impl<T> JThread<T> {
     }
 }
 
+/// The panic payload (a `&'static str`) of [`JThread::join`] called on the
+/// thread that the `JThread` runs, which cannot wait for its own end.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(
+///     stoptoken::thread::JOINED_ON_ITS_OWN_THREAD,
+///     "JThread::join called on its own thread"
+/// );
+/// ```
+pub const JOINED_ON_ITS_OWN_THREAD: &str = "JThread::join called on its own thread";
+
+/// Whether `handle`'s thread is the one running this code: joining it would
+/// wait for itself (`std` panics there, with "Resource deadlock avoided").
+fn runs_this_code<T>(handle: &JoinHandle<T>) -> bool {
+    handle.thread().id() == std::thread::current().id()
+}
+
 impl<T> Drop for JThread<T> {
     fn drop(&mut self) {
         let Some(handle) = self.handle.take() else {
@@ -228,7 +291,14 @@ impl<T> Drop for JThread<T> {
         // and the callback's panic, which came first, wins over the thread's.
         let stopped = catch_unwind(AssertUnwindSafe(|| self.source.request_stop()));
         let name = handle.thread().name().map(str::to_owned);
-        let joined = handle.join();
+        let joined = if runs_this_code(&handle) {
+            // Dropped on its own thread: there is no end to wait for, so the
+            // thread is detached; it finishes after this `drop` returns.
+            drop(handle);
+            Ok(())
+        } else {
+            handle.join().map(drop)
+        };
         let (payload, lost) = match (stopped, joined) {
             (Ok(_), Ok(_)) => return,
             (Err(callback), Ok(_)) => (callback, None),
@@ -237,14 +307,17 @@ impl<T> Drop for JThread<T> {
         };
         if let Some(thread) = lost {
             report(name.as_deref(), "the thread panicked", &*thread);
+            drop_payload(thread);
         }
         if std::thread::panicking() {
-            // A second panic while unwinding would abort the process.
+            // A second panic while unwinding would abort the process (so would
+            // one from the payload's own `drop`, which `drop_payload` leaks).
             report(
                 name.as_deref(),
                 "a panic could not be resumed while unwinding",
                 &*payload,
             );
+            drop_payload(payload);
         } else {
             resume_unwind(payload);
         }

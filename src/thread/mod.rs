@@ -22,7 +22,7 @@ mod wait;
 
 pub use builder::Builder;
 pub use condvar::Condvar;
-pub use jthread::JThread;
+pub use jthread::{JThread, JOINED_ON_ITS_OWN_THREAD};
 pub use scope::{scope, Scope};
 pub use sleep::sleep;
 pub use wait::{wait_timeout_until, wait_until};
