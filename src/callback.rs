@@ -3,7 +3,7 @@
 use core::fmt;
 use core::pin::Pin;
 
-use crate::state::{Exclusive, PinnedCallback, StateRef};
+use crate::state::{Exclusive, PinnedCallback, Registered, StateRef};
 use crate::StopToken;
 
 /// Runs a callback when a stop is requested (C++ `std::stop_callback`).
@@ -112,10 +112,7 @@ pub(crate) enum ByValue<T: StateRef, F> {
     /// run inside `new` (`None`), with no allocation held.
     Unregistered(Exclusive<Option<F>>),
     /// Held for its `Drop`, which deregisters.
-    ///
-    /// Invariant: `Some` (the box is allocated empty, before the last look at
-    /// the stop flag, and filled before the callback is registered).
-    Registered(#[allow(dead_code)] Pin<Box<Option<PinnedCallback<T, F>>>>),
+    Registered(#[allow(dead_code)] Pin<Box<PinnedCallback<T, F>>>),
 }
 
 impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
@@ -129,24 +126,17 @@ impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
         if !state.stop_possible() {
             return ByValue::Unregistered(Exclusive::new(Some(callback)));
         }
-        // Allocate first, then look at the stop flag again: a stop that comes
-        // while the allocator runs is seen here, and the callback runs with
-        // the box already freed. Had the callback been moved in first,
-        // `register` would run it and leave the box held for nothing.
-        let mut slot = Box::pin(None);
-        if state.stop_requested() {
-            drop(slot);
-            return Self::ran(callback);
+        let mut registration = Box::pin(PinnedCallback::new(token.clone(), callback));
+        // A stop or an abandonment that came meanwhile (while the allocator
+        // ran, say) leaves nothing linked: the box is freed at once.
+        match registration.as_mut().register_outcome() {
+            Registered::Linked => ByValue::Registered(registration),
+            Registered::Stopped => ByValue::Unregistered(Exclusive::new(None)),
+            Registered::Impossible => {
+                let callback = registration.as_mut().take_unlinked();
+                ByValue::Unregistered(Exclusive::new(callback))
+            }
         }
-        // A stop from another thread between that look and the one in
-        // `register` (a token clone and a move apart) still has `register`
-        // run the callback here; the box then stays held, unused, until the
-        // drop, as the registration does not tell whether it was linked.
-        slot.set(Some(PinnedCallback::new(token.clone(), callback)));
-        if let Some(registration) = slot.as_mut().as_pin_mut() {
-            registration.register();
-        }
-        ByValue::Registered(slot)
     }
 
     /// Runs `callback` for a stop requested before its registration.

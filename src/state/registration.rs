@@ -136,14 +136,21 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
     /// callback.as_mut().register(); // runs here: the stop was already requested
     /// ```
     pub fn register(self: Pin<&mut Self>) {
+        self.register_outcome();
+    }
+
+    /// [`PinnedCallback::register`], telling what became of it: `Linked`,
+    /// `Stopped` (the callback ran here) or `Impossible` (it is kept, unrun;
+    /// also for a disengaged token or a second call).
+    pub(crate) fn register_outcome(self: Pin<&mut Self>) -> Registered {
         // SAFETY: nothing below moves out of `this`; the node stays where it is.
         let this = unsafe { self.get_unchecked_mut() };
         if this.registered {
-            return;
+            return Registered::Impossible;
         }
         this.registered = true;
         let Some(state) = this.token.stop_state() else {
-            return;
+            return Registered::Impossible;
         };
         // Derived from the whole registration, not just the node field, so
         // that `run` may reach the callback cell through it.
@@ -151,17 +158,34 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
         // SAFETY: the node is pinned inside `self`, `Idle` (first registration),
         // and our `Drop` deregisters it before it can move or be freed
         // (invariant 1).
-        match unsafe { state.register(node) } {
+        let outcome = unsafe { state.register(node) };
+        match outcome {
             Registered::Linked => this.linked = true,
             Registered::Stopped => {
-                // SAFETY: the node is not linked, so no other thread touches the cell.
-                let callback = this.callback.with_mut(|cell| unsafe { (*cell).take() });
-                if let Some(callback) = callback {
+                if let Some(callback) = this.take_callback() {
                     callback();
                 }
             }
             Registered::Impossible => {}
         }
+        outcome
+    }
+
+    /// The callback of a registration that is not linked (never registered,
+    /// or registered with the outcome `Impossible`): it is the owner's alone.
+    /// `None` once linked.
+    pub(crate) fn take_unlinked(self: Pin<&mut Self>) -> Option<F> {
+        // SAFETY: the callback is never pinned (no pinned reference to it is
+        // handed out), so moving it out moves nothing the state points to.
+        unsafe { self.get_unchecked_mut() }.take_callback()
+    }
+
+    fn take_callback(&mut self) -> Option<F> {
+        if self.linked {
+            return None;
+        }
+        // SAFETY: the node is not linked, so no other thread touches the cell.
+        self.callback.with_mut(|cell| unsafe { (*cell).take() })
     }
 
     /// Type-erased entry point stored in the node.
