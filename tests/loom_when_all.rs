@@ -8,50 +8,15 @@
 #[path = "common/loom.rs"]
 mod common;
 
-use common::model;
+use common::{block_on, model};
 
 use std::future::Future;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Wake, Waker};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
-use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 use stoptoken::task::{when_all, when_any};
-
-/// Wakes by setting a flag and unparking the polling thread.
-struct Flag {
-    woken: AtomicBool,
-    thread: thread::Thread,
-}
-
-impl Wake for Flag {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.woken.store(true, Ordering::SeqCst);
-        self.thread.unpark();
-    }
-}
-
-/// Polls until ready, parking between polls: a lost wake-up deadlocks, which
-/// loom reports. (A load-then-store around `park`, as in `loom_future.rs`.)
-fn block_on<F: Future>(future: F) -> F::Output {
-    let flag = std::sync::Arc::new(Flag {
-        woken: AtomicBool::new(false),
-        thread: thread::current(),
-    });
-    let waker = Waker::from(flag.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        while !flag.woken.load(Ordering::SeqCst) {
-            thread::park();
-        }
-        flag.woken.store(false, Ordering::SeqCst);
-    }
-}
 
 /// A signal that another thread fires: `(fired, the waiting child's waker)`.
 type Signal = Arc<Mutex<(bool, Option<Waker>)>>;
