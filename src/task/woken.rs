@@ -75,7 +75,8 @@ struct ChildWaker {
 impl Woken {
     /// The woken set of `children` children, all of them queued (rule 1).
     ///
-    /// Allocates once for the queue and once for each child's waker.
+    /// All the allocation is here: the queue with its buffers, and one waker
+    /// per child.
     pub(crate) fn new(children: usize) -> Self {
         let queue = Arc::new(Mutex::new(Queue {
             indices: (0..children).collect(),
@@ -135,13 +136,17 @@ impl Woken {
             .map(move |index| (index, &wakers[index]))
     }
 
-    /// Queues every child, for the next poll, and wakes the parent.
+    /// Queues every child for the next poll, and wakes the parent unless a
+    /// child's wake since the last batch did.
     pub(crate) fn wake_all(&self) {
         let parent = {
             let mut queue = lock(&self.queue);
             let mut parent = None;
             for index in 0..self.wakers.len() {
-                parent = parent.or(queue.push(index));
+                // `Some` for the first child queued, if any: once at most.
+                if let Some(waker) = queue.push(index) {
+                    parent = Some(waker);
+                }
             }
             parent
         };
@@ -156,6 +161,7 @@ impl Drop for Woken {
     /// task (rule 5).
     fn drop(&mut self) {
         let parent = lock(&self.queue).parent.take();
+        // Dropped after unlocking, as in `take`.
         drop(parent);
     }
 }
