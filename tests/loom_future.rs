@@ -7,61 +7,15 @@
 #[path = "common/loom.rs"]
 mod common;
 
-use common::model;
+use common::{block_on, flag_waker, model, wait_for};
 
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Wake, Waker};
 
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
 use stoptoken::StopSource;
-
-/// Wakes by setting a flag and unparking the polling thread.
-struct Flag {
-    woken: AtomicBool,
-    thread: thread::Thread,
-}
-
-impl Wake for Flag {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.woken.store(true, Ordering::SeqCst);
-        self.thread.unpark();
-    }
-}
-
-fn flag_waker() -> (std::sync::Arc<Flag>, Waker) {
-    let flag = std::sync::Arc::new(Flag {
-        woken: AtomicBool::new(false),
-        thread: thread::current(),
-    });
-    (flag.clone(), Waker::from(flag))
-}
-
-/// Parks until woken, then re-arms the flag. (A load-then-store, not a
-/// `swap`: loom 0.7 reports a false deadlock for a `swap` loop around `park`.)
-/// A wake-up erased by the store happened before the re-poll that follows, so
-/// the re-poll sees what it announced.
-fn wait_for(flag: &Flag) {
-    while !flag.woken.load(Ordering::SeqCst) {
-        thread::park();
-    }
-    flag.woken.store(false, Ordering::SeqCst);
-}
-
-/// Polls until ready, parking between polls: a lost wake-up deadlocks, which
-/// loom reports.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let (flag, waker) = flag_waker();
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        wait_for(&flag);
-    }
-}
 
 /// The first poll's waker registration racing the stop: never a lost wake-up.
 #[test]

@@ -2,11 +2,12 @@
 //! (and a multi-thread tokio runtime where threads matter). No timers: every
 //! wait is on a stop or on a yield.
 
-use std::future::{pending, Future};
-use std::pin::Pin;
+use std::future::{pending, poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use futures::executor::block_on;
 use futures::future::{join, TryFutureExt};
@@ -574,4 +575,296 @@ fn a_combinator_dropped_while_unwinding_survives_a_panicking_stop_callback_below
     let payload = outcome.unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"the first panic"));
     drop(callback);
+}
+
+// ---- per-child wakers: a wake polls the child it wakes, and no other ----
+
+/// A one-shot signal for one [`AwaitSignal`] child: `fire` completes the
+/// child, `nudge` only wakes it.
+#[derive(Default)]
+struct Signal(Mutex<SignalState>);
+
+#[derive(Default)]
+struct SignalState {
+    fired: bool,
+    waker: Option<Waker>,
+}
+
+impl Signal {
+    fn fire(&self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.fired = true;
+            state.waker.take()
+        };
+        waker.expect("the child waits for its signal").wake();
+    }
+
+    fn nudge(&self) {
+        let waker = self.0.lock().unwrap().waker.clone();
+        waker.expect("the child waits for its signal").wake();
+    }
+}
+
+/// A child that counts its polls and returns `outcome` once its signal fired.
+struct AwaitSignal<T> {
+    signal: Arc<Signal>,
+    polls: Arc<AtomicUsize>,
+    outcome: Option<T>,
+}
+
+impl<T> AwaitSignal<T> {
+    fn new(signal: &Arc<Signal>, polls: &Arc<AtomicUsize>, outcome: T) -> Self {
+        AwaitSignal {
+            signal: signal.clone(),
+            polls: polls.clone(),
+            outcome: Some(outcome),
+        }
+    }
+}
+
+impl<T: Unpin> Future for AwaitSignal<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = &mut *self;
+        this.polls.fetch_add(1, Ordering::SeqCst);
+        let mut state = this.signal.0.lock().unwrap();
+        if state.fired {
+            return Poll::Ready(this.outcome.take().expect("polled after it completed"));
+        }
+        state.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct CountWakes(AtomicUsize);
+
+impl Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Enough children that a combinator polling every unfinished child at each
+/// wake (8 million polls for 4000) stands out from one polling the woken one.
+const MANY: usize = if cfg!(miri) { 100 } else { 4000 };
+
+/// Runs `combinator` over `n` [`AwaitSignal`] children (child `i` returning
+/// `outcome(i)`), polled by hand: a first poll, then the signals fired one at a
+/// time, the last child's first, each followed by one poll of the combinator
+/// (which must have been woken since its last poll). Returns the combinator's
+/// output and the children's polls in all.
+fn fire_one_per_wake<T: Unpin, F: Future>(
+    n: usize,
+    outcome: impl Fn(usize) -> T,
+    combinator: impl FnOnce(Vec<AwaitSignal<T>>) -> F,
+) -> (F::Output, usize) {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let signals: Vec<Arc<Signal>> = (0..n).map(|_| Arc::default()).collect();
+    let children = (signals.iter().enumerate())
+        .map(|(index, signal)| AwaitSignal::new(signal, &polls, outcome(index)))
+        .collect();
+    let mut running = pin!(combinator(children));
+    let wakes = Arc::new(CountWakes::default());
+    let waker = Waker::from(wakes.clone());
+    let mut cx = Context::from_waker(&waker);
+    // The wakes counted when the combinator was last polled.
+    let mut seen = wakes.0.load(Ordering::SeqCst);
+    assert!(running.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(polls.load(Ordering::SeqCst), n); // every child polled once
+    for (fired, signal) in signals.iter().rev().enumerate() {
+        signal.fire();
+        let now = wakes.0.load(Ordering::SeqCst);
+        assert!(now > seen, "not woken since the last poll");
+        seen = now;
+        if let Poll::Ready(output) = running.as_mut().poll(&mut cx) {
+            assert_eq!(fired, n - 1, "ready before every child finished");
+            return (output, polls.load(Ordering::SeqCst));
+        }
+    }
+    panic!("still pending after every child finished");
+}
+
+#[test]
+fn when_all_iter_polls_only_the_woken_children() {
+    let (outcome, polls) = fire_one_per_wake(MANY, Ok::<_, ()>, when_all_iter);
+    assert_eq!(outcome, Ok((0..MANY).collect::<Vec<_>>()));
+    // 2 polls per child here (the first, and one on its wake); about 2000 if
+    // every wake polled every unfinished child.
+    assert!(polls <= 3 * MANY, "{polls} polls for {MANY} children");
+}
+
+#[test]
+fn when_any_iter_polls_only_the_woken_children_and_each_once_more_after_the_stop() {
+    // The child fired first (the last) wins and stops the others, which are
+    // polled once more to see the stop, then again when their signal fires.
+    let (outcome, polls) = fire_one_per_wake(
+        MANY,
+        |index| {
+            if index == MANY - 1 {
+                Ok(index)
+            } else {
+                Err(index)
+            }
+        },
+        when_any_iter,
+    );
+    assert_eq!(outcome, Ok(MANY - 1));
+    assert!(polls <= 3 * MANY, "{polls} polls for {MANY} children");
+}
+
+fn poll_counts(polls: &[Arc<AtomicUsize>]) -> Vec<usize> {
+    polls
+        .iter()
+        .map(|polls| polls.load(Ordering::SeqCst))
+        .collect()
+}
+
+#[test]
+fn a_tuple_child_woken_alone_is_polled_alone() {
+    let signals: [Arc<Signal>; 8] = Default::default();
+    let polls: [Arc<AtomicUsize>; 8] = Default::default();
+    let child = |index: usize| AwaitSignal::new(&signals[index], &polls[index], Ok::<_, ()>(index));
+    let mut all = pin!(when_all((
+        child(0),
+        child(1),
+        child(2),
+        child(3),
+        child(4),
+        child(5),
+        child(6),
+        child(7),
+    )));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(all.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [1; 8]);
+
+    signals[5].nudge(); // woken, not finished
+    assert!(all.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [1, 1, 1, 1, 1, 2, 1, 1]);
+    signals[7].fire();
+    assert!(all.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [1, 1, 1, 1, 1, 2, 1, 2]);
+    signals[0].nudge();
+    signals[0].nudge(); // two wakes before a poll: one poll
+    assert!(all.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [2, 1, 1, 1, 1, 2, 1, 2]);
+    for signal in &signals[..7] {
+        signal.fire();
+    }
+    assert_eq!(
+        all.as_mut().poll(&mut cx),
+        Poll::Ready(Ok((0, 1, 2, 3, 4, 5, 6, 7)))
+    );
+    assert_eq!(poll_counts(&polls), [3, 2, 2, 2, 2, 3, 2, 2]);
+
+    let signals: [Arc<Signal>; 3] = Default::default();
+    let polls: [Arc<AtomicUsize>; 3] = Default::default();
+    let child = |index: usize, outcome: Result<usize, usize>| {
+        AwaitSignal::new(&signals[index], &polls[index], outcome)
+    };
+    let mut any = pin!(when_any((
+        child(0, Ok(0)),
+        child(1, Err(1)),
+        child(2, Err(2))
+    )));
+    assert!(any.as_mut().poll(&mut cx).is_pending());
+    signals[1].nudge();
+    assert!(any.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [1, 2, 1]);
+    signals[2].fire(); // an error: no stop
+    assert!(any.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [1, 2, 2]);
+    signals[0].fire(); // the winner: the group is stopped
+    assert!(any.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(poll_counts(&polls), [2, 2, 2]);
+    assert!(any.as_mut().poll(&mut cx).is_pending()); // polled once to see the stop
+    assert_eq!(poll_counts(&polls), [2, 3, 2]);
+    signals[1].fire();
+    assert_eq!(any.as_mut().poll(&mut cx), Poll::Ready(Ok(0)));
+    assert_eq!(poll_counts(&polls), [2, 4, 2]);
+}
+
+/// A child that sends out a clone of its waker at each poll and never finishes.
+fn send_waker(wakers: mpsc::Sender<Waker>) -> impl Future<Output = Result<(), ()>> {
+    poll_fn(move |cx| {
+        wakers.send(cx.waker().clone()).unwrap();
+        Poll::Pending
+    })
+}
+
+#[test]
+fn a_child_waker_woken_after_the_combinator_is_dropped_wakes_nobody() {
+    let combinators: [fn(mpsc::Sender<Waker>) -> BoxedWait; 4] = [
+        |wakers| {
+            Box::pin(when_all((send_waker(wakers), pending::<Result<(), ()>>())).map_ok(|_| ()))
+        },
+        |wakers| Box::pin(when_all_iter([send_waker(wakers)]).map_ok(|_| ())),
+        |wakers| Box::pin(when_any((send_waker(wakers), pending()))),
+        |wakers| Box::pin(when_any_iter([send_waker(wakers)])),
+    ];
+    for combinator in combinators {
+        let (wakers, waker) = mpsc::channel();
+        let wakes = Arc::new(CountWakes::default());
+        let parent = Waker::from(wakes.clone());
+        let mut running = combinator(wakers);
+        assert!(running
+            .as_mut()
+            .poll(&mut Context::from_waker(&parent))
+            .is_pending());
+        let child = waker.try_recv().unwrap();
+        drop(running);
+        drop(parent);
+        // The child's waker keeps no clone of the parent's waker alive.
+        assert_eq!(Arc::strong_count(&wakes), 1);
+        std::thread::spawn(move || child.wake()).join().unwrap();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+    }
+}
+
+#[test]
+fn children_woken_from_other_threads_are_all_polled_to_completion() {
+    const CHILDREN: usize = if cfg!(miri) { 8 } else { 64 };
+    let (done, finished) = mpsc::channel();
+    let driver = std::thread::spawn(move || {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let signals: Vec<Arc<Signal>> = (0..CHILDREN).map(|_| Arc::default()).collect();
+        let children = (signals.iter().enumerate())
+            .map(|(index, signal)| AwaitSignal::new(signal, &polls, Ok::<_, ()>(index)));
+        let all = when_all_iter(children.collect::<Vec<_>>());
+        // Two threads fire the signals, interleaved, while `block_on` polls.
+        let firers: Vec<_> = (0..2)
+            .map(|parity| {
+                let signals = signals.clone();
+                std::thread::spawn(move || {
+                    for signal in signals.iter().skip(parity).step_by(2) {
+                        // Wait until the child has registered its waker.
+                        while signal.0.lock().unwrap().waker.is_none() {
+                            std::thread::yield_now();
+                        }
+                        signal.fire();
+                    }
+                })
+            })
+            .collect();
+        let outcome = block_on(all);
+        for firer in firers {
+            firer.join().unwrap();
+        }
+        done.send((outcome, polls.load(Ordering::SeqCst))).unwrap();
+    });
+    let (outcome, polls) = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("when_all_iter lost a wake from another thread");
+    driver.join().unwrap();
+    assert_eq!(outcome, Ok((0..CHILDREN).collect::<Vec<_>>()));
+    assert!(
+        polls <= 3 * CHILDREN,
+        "{polls} polls for {CHILDREN} children"
+    );
 }

@@ -26,7 +26,11 @@
 //! combinator declares them after it).
 //!
 //! Each child is in a [`Slot`]: running, finished with its value kept for the
-//! output, or finished with nothing left to give.
+//! output, or finished with nothing left to give. Which children a poll of the
+//! combinator polls is the [`Woken`] set's to say: [`Group::poll_woken`]
+//! polls those, with the group's token current, and when the group stopped
+//! its children in that poll, queues every child for one more poll, so that a
+//! child that does not wait on its token still sees the stop.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -34,6 +38,7 @@ use core::task::{Context, Poll};
 
 use super::current::{current_token, scoped};
 use super::stop_in_drop::request_stop_in_drop;
+use super::woken::Woken;
 use crate::{StopSource, StopToken};
 
 /// The stop group of one combinator; dropping it stops `source` (see the
@@ -90,17 +95,29 @@ impl Group {
         }
     }
 
-    /// Ends one poll of the combinator: `Ready` once every child finished.
-    ///
-    /// A child polled before the stop in this same poll has not seen it yet;
-    /// waking the task once more guarantees it is polled with the stop visible,
-    /// whatever it waits on.
-    pub(crate) fn finish_poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// One poll of the combinator: polls each child [woken](super::woken)
+    /// since the last one, in input order, through `poll_one` (given the
+    /// group, the child's index and a context with the child's own waker);
+    /// `Ready` once every child has finished.
+    pub(crate) fn poll_woken(
+        &mut self,
+        woken: &mut Woken,
+        cx: &mut Context<'_>,
+        mut poll_one: impl FnMut(&mut Group, usize, &mut Context<'_>),
+    ) -> Poll<()> {
+        for (index, waker) in woken.take(cx.waker()) {
+            poll_one(self, index, &mut Context::from_waker(waker));
+        }
         if self.running == 0 {
             return Poll::Ready(());
         }
+        // A child that was not polled after the stop has not seen it: the
+        // ones polled before it in this batch, the ones not woken at all.
+        // Polling every child once more guarantees each sees the stop,
+        // whatever it waits on; the group stops only once, so that is one
+        // more poll per child in all.
         if core::mem::take(&mut self.stopped_now) {
-            cx.waker().wake_by_ref();
+            woken.wake_all();
         }
         Poll::Pending
     }

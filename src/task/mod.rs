@@ -26,7 +26,8 @@
 //! Everything without a feature is runtime-agnostic: it works under tokio,
 //! smol/async-std and `futures::executor::block_on`, with no dependency, no
 //! `unsafe`, and no allocation except where noted (the combinators' stop
-//! group, the boxed children of the iterator forms).
+//! group, queue of woken children and per-child wakers, the boxed children of
+//! the iterator forms).
 //!
 //! A stop is a *request*: a future that is asked to stop keeps being polled
 //! until it returns, and decides what to return. Only [`until_stopped`] (and
@@ -109,6 +110,7 @@ mod stop_in_drop;
 mod until;
 mod when_all;
 mod when_any;
+mod woken;
 
 #[cfg(feature = "tokio-util")]
 mod interop;

@@ -1,21 +1,27 @@
 //! `when_all`: run fallible children concurrently, all to completion; the
 //! first failure stops the others.
 //!
-//! The combinator is one future that polls every unfinished child, in input
-//! order, each time it is woken (no spawning, no per-child waker: a wake polls
-//! the unfinished children again, which suits the small fan-outs it is made
-//! for). Children run in a stop [group](super::group): a child's current token
-//! is a child of the combinator's current token. When a child returns `Err`,
-//! that error is kept if it is the first one (first in time), the group is
-//! stopped, and the combinator goes on polling until every child has finished;
-//! later errors are dropped. A tuple's children are pinned in place (no
-//! allocation but the group's source); the iterator form boxes each child.
+//! The combinator is one future (no spawning) that polls each child with a
+//! waker of its own: a poll of the combinator polls the children
+//! [woken](super::woken) since its last poll, each once, in input order, and
+//! no other (the first poll polls them all), so `n` children cost `O(n)` polls
+//! in all, however many wakes it takes. Children run in a stop
+//! [group](super::group): a child's current token is a child of the
+//! combinator's current token. When a child returns `Err`, that error is kept
+//! if it is the first one (first in time), the group is stopped, every
+//! unfinished child is polled once more so that it sees the stop, and the
+//! combinator goes on polling until every child has finished; later errors
+//! are dropped. A tuple's children are pinned in place; the iterator form
+//! boxes each child. Either form allocates, at its first poll, the group's
+//! source, the shared queue of woken children and one waker per child;
+//! polling allocates nothing.
 
 use core::future::{poll_fn, Future};
 use core::pin::{pin, Pin};
 use core::task::Context;
 
 use super::group::{Group, Slot};
+use super::woken::Woken;
 
 /// Tuples of 2 to 8 futures that [`when_all`] can run: every element is a
 /// `Future<Output = Result<Ti, E>>`, with one error type `E` for all.
@@ -73,7 +79,10 @@ mod sealed {
 ///   code that drops `when_all`.
 ///
 /// The current token is read at the first poll; the children do not start
-/// before. Every wake polls each unfinished child once, in tuple order. See
+/// before. Each child is polled with a waker of its own: a poll of `when_all`
+/// polls the children woken since its last poll (all of them at the first
+/// poll), each once, in tuple order, and no other; after the stop that a
+/// failure makes, every unfinished child is polled once more. See
 /// [`when_all_iter`] for any number of children of one type.
 ///
 /// # Examples
@@ -102,8 +111,11 @@ pub fn when_all<L: WhenAll>(futures: L) -> impl Future<Output = L::Output> {
 ///
 /// The same rules as [`when_all`]: one child stop group under the current
 /// token, the first error (in time) stops the others and is returned once every
-/// child has finished, the group is stopped when the call ends. The iterator is consumed at once, each child boxed; an
-/// empty iterator gives `Ok(vec![])`.
+/// child has finished, the group is stopped when the call ends. Each child has
+/// its own waker and a poll polls only the children woken since the last one,
+/// in input order, so `n` children cost `O(n)` polls in all (a wake does not
+/// poll the other `n - 1`). The iterator is consumed at once, each child
+/// boxed; an empty iterator gives `Ok(vec![])`.
 ///
 /// # Examples
 ///
@@ -121,15 +133,16 @@ where
     let children: Vec<Pin<Box<I::Item>>> = futures.into_iter().map(Box::pin).collect();
     async move {
         let mut group = Group::new(children.len());
+        let mut woken = Woken::new(children.len());
         // Declared after the group, so dropped before it (see `Group`'s drop).
         let mut children = children;
         let mut slots: Vec<Slot<T>> = children.iter().map(|_| Slot::Running).collect();
         let mut error = None;
         poll_fn(|cx| {
-            for (slot, child) in slots.iter_mut().zip(children.iter_mut()) {
-                record(&mut group, &mut error, slot, child.as_mut(), cx);
-            }
-            group.finish_poll(cx)
+            group.poll_woken(&mut woken, cx, |group, index, cx| {
+                let child = children[index].as_mut();
+                record(group, &mut error, &mut slots[index], child, cx);
+            })
         })
         .await;
         match error {
@@ -169,7 +182,7 @@ fn value<T>(slot: &mut Slot<T>) -> T {
 }
 
 macro_rules! when_all_tuple {
-    ($count:literal: $($F:ident $T:ident $f:ident $s:ident),+) => {
+    ($count:literal: $($i:literal $F:ident $T:ident $f:ident $s:ident),+) => {
         impl<E, $($F, $T),+> sealed::Sealed for ($($F,)+)
         where
             $($F: Future<Output = Result<$T, E>>),+
@@ -186,14 +199,17 @@ macro_rules! when_all_tuple {
                 let ($($f,)+) = self;
                 async move {
                     let mut group = Group::new($count);
+                    let mut woken = Woken::new($count);
                     let mut error = None;
                     $(
                         let mut $f = pin!($f);
                         let mut $s = Slot::Running;
                     )+
                     poll_fn(|cx| {
-                        $(record(&mut group, &mut error, &mut $s, $f.as_mut(), cx);)+
-                        group.finish_poll(cx)
+                        group.poll_woken(&mut woken, cx, |group, index, cx| match index {
+                            $($i => record(group, &mut error, &mut $s, $f.as_mut(), cx),)+
+                            _ => unreachable!("when_all: a child index past the tuple"),
+                        })
                     })
                     .await;
                     match error {
@@ -206,15 +222,20 @@ macro_rules! when_all_tuple {
     };
 }
 
-when_all_tuple!(2: F1 T1 f1 s1, F2 T2 f2 s2);
-when_all_tuple!(3: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3);
-when_all_tuple!(4: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4);
-when_all_tuple!(5: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5);
-when_all_tuple!(6: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5, F6 T6 f6 s6);
+when_all_tuple!(2: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2);
+when_all_tuple!(3: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2, 2 F3 T3 f3 s3);
+when_all_tuple!(4: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2, 2 F3 T3 f3 s3, 3 F4 T4 f4 s4);
 when_all_tuple!(
-    7: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5, F6 T6 f6 s6, F7 T7 f7 s7
+    5: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2, 2 F3 T3 f3 s3, 3 F4 T4 f4 s4, 4 F5 T5 f5 s5
 );
 when_all_tuple!(
-    8: F1 T1 f1 s1, F2 T2 f2 s2, F3 T3 f3 s3, F4 T4 f4 s4, F5 T5 f5 s5, F6 T6 f6 s6, F7 T7 f7 s7,
-    F8 T8 f8 s8
+    6: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2, 2 F3 T3 f3 s3, 3 F4 T4 f4 s4, 4 F5 T5 f5 s5, 5 F6 T6 f6 s6
+);
+when_all_tuple!(
+    7: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2, 2 F3 T3 f3 s3, 3 F4 T4 f4 s4, 4 F5 T5 f5 s5, 5 F6 T6 f6 s6,
+    6 F7 T7 f7 s7
+);
+when_all_tuple!(
+    8: 0 F1 T1 f1 s1, 1 F2 T2 f2 s2, 2 F3 T3 f3 s3, 3 F4 T4 f4 s4, 4 F5 T5 f5 s5, 5 F6 T6 f6 s6,
+    6 F7 T7 f7 s7, 7 F8 T8 f8 s8
 );

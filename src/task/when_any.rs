@@ -1,13 +1,14 @@
 //! `when_any`: run fallible children concurrently; the first success wins and
 //! stops the others.
 //!
-//! Built like [`when_all`](fn@super::when_all): one future polling every
-//! unfinished child in input order, the children in one stop
-//! [group](super::group) under the current token. The first child to return
-//! `Ok` (first in time) is the winner: the group is stopped, every other child
-//! is still awaited to completion, and then the winner's value is returned;
-//! values of children that succeed after the winner are dropped. If every
-//! child fails, the *last* error in time is returned (as
+//! Built like [`when_all`](fn@super::when_all): one future polling only the
+//! children [woken](super::woken) since its last poll, each with its own
+//! waker, in input order, the children in one stop [group](super::group)
+//! under the current token. The first child to return `Ok` (first in time) is
+//! the winner: the group is stopped, every other child is polled once more to
+//! see the stop and still awaited to completion, and then the winner's value
+//! is returned; values of children that succeed after the winner are
+//! dropped. If every child fails, the *last* error in time is returned (as
 //! `futures::future::select_ok` does): the errors before it are dropped as
 //! they come.
 
@@ -16,6 +17,7 @@ use core::pin::{pin, Pin};
 use core::task::Context;
 
 use super::group::{Group, Slot};
+use super::woken::Woken;
 
 /// Tuples of 2 to 8 futures that [`when_any`] can run: every element is a
 /// `Future<Output = Result<T, E>>`, with one `T` and one `E` for all.
@@ -71,7 +73,11 @@ mod sealed {
 /// that drops `when_any`.
 ///
 /// The current token is read at the first poll; the children do not start
-/// before. See [`when_any_iter`] for any number of children.
+/// before. As in [`when_all`](fn@super::when_all), each child has its own
+/// waker: a poll of `when_any` polls the children woken since its last poll
+/// (all of them at the first), each once, in tuple order, and no other; after
+/// the winner's stop, every unfinished child is polled once more. See
+/// [`when_any_iter`] for any number of children.
 ///
 /// # Examples
 ///
@@ -96,7 +102,9 @@ pub fn when_any<L: WhenAny>(futures: L) -> impl Future<Output = L::Output> {
 /// returned; if all fail, the last error in time.
 ///
 /// The same rules as [`when_any`], the group stopped when the call ends too.
-/// The iterator is consumed at once, each child boxed.
+/// A poll polls only the children woken since the last one, in input order,
+/// so `n` children cost `O(n)` polls in all. The iterator is consumed at once,
+/// each child boxed.
 ///
 /// # Panics
 ///
@@ -125,15 +133,16 @@ where
     );
     async move {
         let mut group = Group::new(children.len());
+        let mut woken = Woken::new(children.len());
         // Declared after the group, so dropped before it (see `Group`'s drop).
         let mut children = children;
         let mut slots: Vec<Slot<()>> = children.iter().map(|_| Slot::Running).collect();
         let mut outcome = Outcome::new();
         poll_fn(|cx| {
-            for (slot, child) in slots.iter_mut().zip(children.iter_mut()) {
-                outcome.record(&mut group, slot, child.as_mut(), cx);
-            }
-            group.finish_poll(cx)
+            group.poll_woken(&mut woken, cx, |group, index, cx| {
+                let child = children[index].as_mut();
+                outcome.record(group, &mut slots[index], child, cx);
+            })
         })
         .await;
         outcome.into_result()
@@ -186,7 +195,7 @@ impl<T, E> Outcome<T, E> {
 }
 
 macro_rules! when_any_tuple {
-    ($count:literal: $($F:ident $f:ident $s:ident),+) => {
+    ($count:literal: $($i:literal $F:ident $f:ident $s:ident),+) => {
         impl<T, E, $($F),+> sealed::Sealed for ($($F,)+)
         where
             $($F: Future<Output = Result<T, E>>),+
@@ -203,14 +212,17 @@ macro_rules! when_any_tuple {
                 let ($($f,)+) = self;
                 async move {
                     let mut group = Group::new($count);
+                    let mut woken = Woken::new($count);
                     let mut outcome = Outcome::new();
                     $(
                         let mut $f = pin!($f);
                         let mut $s = Slot::Running;
                     )+
                     poll_fn(|cx| {
-                        $(outcome.record(&mut group, &mut $s, $f.as_mut(), cx);)+
-                        group.finish_poll(cx)
+                        group.poll_woken(&mut woken, cx, |group, index, cx| match index {
+                            $($i => outcome.record(group, &mut $s, $f.as_mut(), cx),)+
+                            _ => unreachable!("when_any: a child index past the tuple"),
+                        })
                     })
                     .await;
                     outcome.into_result()
@@ -220,10 +232,15 @@ macro_rules! when_any_tuple {
     };
 }
 
-when_any_tuple!(2: F1 f1 s1, F2 f2 s2);
-when_any_tuple!(3: F1 f1 s1, F2 f2 s2, F3 f3 s3);
-when_any_tuple!(4: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4);
-when_any_tuple!(5: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5);
-when_any_tuple!(6: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5, F6 f6 s6);
-when_any_tuple!(7: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5, F6 f6 s6, F7 f7 s7);
-when_any_tuple!(8: F1 f1 s1, F2 f2 s2, F3 f3 s3, F4 f4 s4, F5 f5 s5, F6 f6 s6, F7 f7 s7, F8 f8 s8);
+when_any_tuple!(2: 0 F1 f1 s1, 1 F2 f2 s2);
+when_any_tuple!(3: 0 F1 f1 s1, 1 F2 f2 s2, 2 F3 f3 s3);
+when_any_tuple!(4: 0 F1 f1 s1, 1 F2 f2 s2, 2 F3 f3 s3, 3 F4 f4 s4);
+when_any_tuple!(5: 0 F1 f1 s1, 1 F2 f2 s2, 2 F3 f3 s3, 3 F4 f4 s4, 4 F5 f5 s5);
+when_any_tuple!(6: 0 F1 f1 s1, 1 F2 f2 s2, 2 F3 f3 s3, 3 F4 f4 s4, 4 F5 f5 s5, 5 F6 f6 s6);
+when_any_tuple!(
+    7: 0 F1 f1 s1, 1 F2 f2 s2, 2 F3 f3 s3, 3 F4 f4 s4, 4 F5 f5 s5, 5 F6 f6 s6, 6 F7 f7 s7
+);
+when_any_tuple!(
+    8: 0 F1 f1 s1, 1 F2 f2 s2, 2 F3 f3 s3, 3 F4 f4 s4, 4 F5 f5 s5, 5 F6 f6 s6, 6 F7 f7 s7,
+    7 F8 f8 s8
+);
