@@ -13,7 +13,7 @@
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::{
-        atomic::{fence, AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Condvar, Mutex, MutexGuard,
     },
     thread::{current, park, Thread},
@@ -29,7 +29,7 @@ pub(crate) fn park_timeout(_timeout: std::time::Duration) {
 #[cfg(not(stoptoken_loom))]
 pub(crate) use std::{
     sync::{
-        atomic::{fence, AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Condvar, Mutex, MutexGuard,
     },
     thread::{current, park, park_timeout, Thread},

@@ -5,20 +5,24 @@
 //! A [`StopState`] has four parts:
 //!
 //! - `flags` (`AtomicUsize`):
-//!   - bit 0 (`STOP`): a stop was requested; set once, under the lock, by the
-//!     request (the *claim*) whose caller gets `true`; never cleared.
-//!   - bit 1 (`WATCHED`): a watcher node (a blocked thread, a link to another
-//!     state) was linked at some point (sticky). The decrement that leaves no
-//!     stopper then walks the watchers; without it, it takes no lock.
-//!   - bits 2.. (`STOPPER` each): the *stoppers*, everything that can still
+//!   - bit 0 (`STOP`): a stop was requested; set once, by the request (the
+//!     *claim*) whose caller gets `true`; never cleared.
+//!   - bit 1 (`LINKED`): a node was linked at some point (sticky). Only then
+//!     do the stop and the abandonment take the lock to walk the lists: a stop
+//!     of a state that never had a callback is one compare-exchange.
+//!   - bit 2 (`CLAIM`): a claim with a reason other than `Requested` won and
+//!     writes the reason; it turns into bit 0 right after (a request or a
+//!     registration that sees it waits those few instructions).
+//!   - bits 3.. (`STOPPER` each): the *stoppers*, everything that can still
 //!     stop the state: its live `StopSource`s, its links whose parent can
 //!     still stop, its pending deadline (an inplace state keeps 1 for ever).
 //!
 //!   `stop_requested()` is one `Acquire` load of bit 0; `stop_possible()` is
-//!   "bit 0 or a stopper". A state whose stoppers reach 0 without a stop is
-//!   *abandoned*: it will never stop, and its watchers are told so.
-//! - `reason`: written once by the claim, before it sets bit 0, and read
-//!   without the lock by anyone who has seen bit 0 set.
+//!   "bit 0, `CLAIM` or a stopper". A state whose stoppers reach 0 without a
+//!   stop is *abandoned*: it will never stop, and its watchers are told so.
+//! - `reason`: written once by a `CLAIM`, before bit 0, and read without the
+//!   lock by anyone who has seen bit 0 set; an empty slot reads as
+//!   `Requested` (a plain request writes nothing).
 //! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few
 //!   pointer writes and never while user code runs.
 //! - `list` (guarded by `lock`): two intrusive doubly linked lists, callbacks
@@ -35,12 +39,14 @@
 //!
 //! - register: lock; if bit 0 is set, unlock and report `Stopped` (the owner
 //!   runs its callback itself); if no stopper remains, report `Impossible`;
-//!   otherwise link the node (`Linked`) and unlock. A watcher's check is a
-//!   `fetch_or(WATCHED)`, so the bit is set before the node can be seen.
-//! - request (the claim): lock; if bit 0 is set, unlock and return `false`;
-//!   otherwise write the reason, set bit 0 (Release) and `requester`. Then the
-//!   requester handles the list one node at a time, one lock round trip each:
-//!   lock; mark the callback that just returned `Done` (unless its owner
+//!   otherwise link the node (`Linked`) and unlock. The first node's check is
+//!   the compare-exchange that sets `LINKED`, so the bit is set before any
+//!   node can be seen.
+//! - request (the claim, lock-free): a compare-exchange sets bit 0 (or
+//!   `CLAIM`, then the reason, then bit 0) unless bit 0 or `CLAIM` is already
+//!   set (`false`). If `LINKED` was set, the requester takes the lock, sets
+//!   `requester` and handles the lists one node at a time, one lock round
+//!   trip each: lock; mark the callback that just returned `Done` (unless its owner
 //!   dropped it meanwhile on this thread) and take the waiter; pop the next
 //!   node (watchers first): a callback becomes `Running` and is run after the
 //!   unlock (a panic is caught); a quick node becomes `Done` and its handler
@@ -56,7 +62,7 @@
 //!   nodes are never `Running`: dropping a waker, a parker or a link never
 //!   waits.
 //! - abandonment: the decrement that takes the last stopper away (and sees
-//!   `WATCHED`) handles the watchers list like a request, with
+//!   `LINKED`) handles the watchers list like a request, with
 //!   [`Event::Abandon`]: parked threads are unparked (their wait returns
 //!   `false`), links take one stopper from their target. Callbacks stay linked,
 //!   never to run.
@@ -81,8 +87,8 @@
 //! 2. The lists, every node's links and status, `running`, `requester` and
 //!    `waiter` are only touched with the lock held; a `&mut List` (given out
 //!    only by [`StopState::with_list`]) is the proof.
-//! 3. Bit 0 is set once, under the lock, by the winning claim, right after it
-//!    wrote the reason; nothing writes the reason again.
+//! 3. Bit 0 is set once, by the winning claim; only a `CLAIM` writes the
+//!    reason, before bit 0; nothing writes it again.
 //! 4. Only the requester marks a `Running` node `Done`; an owner on another
 //!    thread waits for that (the `waiter`), an owner on the requester's thread
 //!    clears `running` instead, and the requester then leaves the node alone.
@@ -93,17 +99,19 @@
 //!    one, links and deadlines are counted when the state is made. So a stop
 //!    and an abandonment exclude each other, and each happens at most once:
 //!    a state is on at most one worklist, once.
-//! 7. `WATCHED` is set, under the lock, before a watcher node is linked.
+//! 7. `LINKED` is set, under the lock and in the same compare-exchange that
+//!    checks bit 0 and the stoppers, before the first node is linked.
 //!
 //! Why a registration made concurrently with a request is never lost: the
-//! requester sets bit 0 while holding the lock, and a registrant reads bit 0
-//! while holding the lock. Either the registrant locked first, and the
-//! requester finds the node in the list, or the requester's unlock (Release) is
-//! seen by the registrant's lock (Acquire), and so is bit 0. The same holds for
-//! a watcher against the abandonment, through `WATCHED` (invariant 7): the
-//! decrement and the `fetch_or` are read-modify-writes of one word, so either
-//! the decrement sees the bit (and walks a list that holds the node), or the
-//! registration sees no stopper.
+//! first registration and the claim are read-modify-writes of one word, so
+//! either the registration's compare-exchange comes first (the claim then sees
+//! `LINKED` and takes the lock, after the registrant's unlock, and finds the
+//! node), or the claim comes first and the registration sees bit 0. A later
+//! registration reads bit 0 under the lock: if it read it clear, the claim (which
+//! saw `LINKED`) locks after it and finds the node; if the claimer's lock came
+//! first, the registrant's lock acquires the claimer's unlock, which follows
+//! bit 0. The same holds for a watcher against the abandonment, with the
+//! decrement in place of the claim.
 //!
 //! Why a callback never runs after its `drop` returned: the requester only runs
 //! nodes it popped under the lock, and `deregister` either unlinks the node under
@@ -133,17 +141,24 @@ pub use waker::StopFuture;
 
 /// Bit 0 of `flags`: a stop was requested.
 const STOP: usize = 1;
-/// Bit 1 of `flags`: a watcher node was linked (set for good), so the
-/// decrement that leaves no stopper must walk the watchers.
-const WATCHED: usize = 2;
-/// One stopper in the count held by bits 2.. of `flags`.
-const STOPPER: usize = 4;
+/// Bit 1 of `flags`: a node was linked at some point (set for good), so the
+/// stop and the abandonment must take the lock and walk the lists.
+const LINKED: usize = 2;
+/// Bit 2 of `flags`: a request with a reason other than `Requested` won and is
+/// writing its reason; bit 0 follows at once.
+const CLAIM: usize = 4;
+/// One stopper in the count held by bits 3.. of `flags`.
+const STOPPER: usize = 8;
 
-/// Whether `flags` still allow a stop: one was requested, or a stopper remains.
+/// Whether `flags` still allow a stop: one was requested (or is being made),
+/// or a stopper remains.
 #[inline]
 fn possible(flags: usize) -> bool {
-    flags & !WATCHED != 0
+    flags & !LINKED != 0
 }
+
+/// The reason of a stop whose slot is empty: a plain request writes none.
+static REQUESTED: StopReason = StopReason::Requested;
 /// Above this many stoppers the count could overflow; abort like `Arc` does.
 const MAX_FLAGS: usize = isize::MAX as usize;
 
@@ -263,13 +278,14 @@ impl StopState {
     /// abandoned); `true` if that abandons the state and watchers must be told.
     #[inline]
     fn remove_stopper(&self) -> bool {
-        // AcqRel: acquires the `WATCHED` bit from the watcher's `fetch_or`
-        // (AcqRel) in `register_with`, so the watcher's node is linked before
-        // we look for it, and releases this thread's writes to whoever sees the
-        // abandonment. Being read-modify-writes of one word, the two are
-        // ordered one way or the other (invariant 7).
+        // AcqRel: acquires the `LINKED` bit from the registrant's
+        // compare-exchange (AcqRel) in `register_with`, so the first node is
+        // linked before we look for it, and releases this thread's writes to
+        // whoever sees the abandonment. Being read-modify-writes of one word,
+        // the two are ordered one way or the other (invariant 7); later nodes
+        // are ordered by the lock (see the module doc).
         let old = self.flags.fetch_sub(STOPPER, Ordering::AcqRel);
-        old == STOPPER | WATCHED
+        old == STOPPER | LINKED
     }
 
     #[cold]
@@ -299,8 +315,8 @@ impl StopState {
 
     /// Like [`StopState::request_stop_with`], but only while a stop is still
     /// possible: an abandoned state stays unstopped for ever
-    /// (`stop_possible()` never turns back to `true`). Used by the deadline
-    /// thread, whose entry holds no stopper of its own once it was taken out.
+    /// (`stop_possible()` never turns back to `true`). Used by links and by
+    /// the deadline thread, which act on states they hold no stopper of.
     pub(crate) fn request_stop_if_possible(&self, reason: StopReason) -> bool {
         self.request(reason, true)
     }
@@ -315,84 +331,96 @@ impl StopState {
         }
         // SAFETY: the reason was written before bit 0 was set (Release, seen by
         // the Acquire load above) and is never written again (invariant 3).
-        self.reason.with(|slot| unsafe { (*slot).as_ref() })
+        let reason = self.reason.with(|slot| unsafe { (*slot).as_ref() });
+        Some(reason.unwrap_or(&REQUESTED))
     }
 
     fn request(&self, reason: StopReason, only_if_possible: bool) -> bool {
-        // Relaxed: only a shortcut to `false`; nothing is read on its strength.
-        if self.flags.load(Ordering::Relaxed) & STOP != 0 {
-            return false;
-        }
-        let first = self.with_list(|list| -> Result<Step, StopReason> {
-            self.claim(list, reason, only_if_possible)?;
-            Ok(self.step(list, Event::Stop, None).0)
-        });
-        match first {
-            Ok(first) => {
-                propagate(self, Event::Stop, first);
+        match self.claim(reason, only_if_possible) {
+            Some(flags) => {
+                if flags & LINKED != 0 {
+                    self.drain_stop();
+                }
                 true
             }
-            Err(reason) => {
-                drop(reason); // outside the lock: a custom reason's drop is user code
-                false
-            }
+            None => false,
         }
     }
 
-    /// The claim of a stop (for a request or a link): under the lock, writes
-    /// the reason and sets bit 0 unless a stop was already requested (or, if
-    /// `only_if_possible`, the state was abandoned); gives `reason` back if not.
-    fn claim(
-        &self,
-        list: &mut List,
-        reason: StopReason,
-        only_if_possible: bool,
-    ) -> Result<(), StopReason> {
-        // Relaxed: bit 0 cannot change under the lock (invariant 3); the
-        // stoppers are only a precondition, re-checked by the update below.
-        if self.flags.load(Ordering::Relaxed) & STOP != 0 {
-            return Err(reason);
+    /// The claim of the stop, without the lock: `Some(flags)` (the flags as
+    /// bit 0 was set) for the one call that sets bit 0; `None` if a stop was
+    /// already requested, or, with `only_if_possible`, the state is abandoned.
+    /// A losing call returns only once bit 0 is set, and drops its `reason`.
+    ///
+    /// A plain request sets bit 0 in one compare-exchange and writes no reason
+    /// (an empty slot reads as `Requested`); another reason first takes
+    /// `CLAIM`, writes the slot, then turns `CLAIM` into bit 0 (invariant 3).
+    #[inline]
+    fn claim(&self, reason: StopReason, only_if_possible: bool) -> Option<usize> {
+        let plain = matches!(reason, StopReason::Requested);
+        let mark = if plain { STOP } else { CLAIM };
+        // Relaxed: the compare-exchange below decides.
+        let mut flags = self.flags.load(Ordering::Relaxed);
+        loop {
+            if flags & (STOP | CLAIM) != 0 {
+                self.wait_for_stop_bit(flags);
+                drop(reason); // a custom reason's drop is user code: no lock held
+                return None;
+            }
+            if only_if_possible && !possible(flags) {
+                return None;
+            }
+            // Release: a plain request publishes everything this thread did
+            // before to the Acquire loads that see bit 0. Relaxed on failure:
+            // only the new value is read.
+            match self.flags.compare_exchange_weak(
+                flags,
+                flags | mark,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(current) => flags = current,
+            }
         }
-        // SAFETY: bit 0 is clear and we hold the lock: no claim writes the slot
-        // concurrently, no reader reads it (only after seeing bit 0), and it is
-        // `None` (invariant 3), so nothing is overwritten without a drop.
+        if plain {
+            return Some(flags | STOP);
+        }
+        // SAFETY: `CLAIM` is ours: no other claim writes the slot, no reader
+        // reads it (only after seeing bit 0), and it is `None` (invariant 3),
+        // so nothing is overwritten without a drop.
         self.reason
             .with_mut(|slot| unsafe { slot.write(Some(reason)) });
         // Release: publishes the reason (and everything this thread did
         // before) to the Acquire loads that see bit 0.
-        if !only_if_possible {
-            self.flags.fetch_or(STOP, Ordering::Release);
-        } else if !self.set_stop_if_possible() {
-            // SAFETY: as above: bit 0 was not set, nobody reads the slot.
-            let reason = self.reason.with_mut(|slot| unsafe { (*slot).take() });
-            return Err(reason.unwrap_or_default());
-        }
-        debug_assert!(list.requester.is_none(), "a state handles one event, once");
-        list.requester = Some(ThreadKey::current());
-        Ok(())
+        let old = self.flags.fetch_xor(CLAIM | STOP, Ordering::Release);
+        debug_assert_eq!(old & (CLAIM | STOP), CLAIM);
+        Some(old ^ (CLAIM | STOP))
     }
 
-    /// Sets bit 0 unless no stopper remains; `false` if none does. Called with
-    /// the lock held (so bit 0 is clear and stays so); the stoppers may still
-    /// drop to 0 meanwhile, hence the loop.
-    fn set_stop_if_possible(&self) -> bool {
-        // Relaxed: the compare below decides; nothing is read on its strength.
-        let mut flags = self.flags.load(Ordering::Relaxed);
-        while possible(flags) {
-            // Release: publishes the reason (and everything this thread did
-            // before) to the Acquire loads that see bit 0. Relaxed on failure:
-            // only the new value is read.
-            match self.flags.compare_exchange_weak(
-                flags,
-                flags | STOP,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(current) => flags = current,
-            }
+    /// Waits out the few instructions between another request's `CLAIM` and
+    /// its bit 0, so that every request returns with the stop visible.
+    #[cold]
+    #[inline(never)]
+    fn wait_for_stop_bit(&self, mut flags: usize) {
+        let mut spins = 0;
+        while flags & STOP == 0 {
+            spin_wait(&mut spins);
+            // Acquire: pairs with the claim's Release, like `stop_requested`.
+            flags = self.flags.load(Ordering::Acquire);
         }
-        false
+    }
+
+    /// Handles the lists of a state whose stop this thread claimed, and those
+    /// of every state the stop is passed on to.
+    #[cold]
+    fn drain_stop(&self) {
+        let first = self.with_list(|list| {
+            debug_assert!(list.requester.is_none(), "a state handles one event, once");
+            list.requester = Some(ThreadKey::current());
+            self.step(list, Event::Stop, None).0
+        });
+        propagate(self, Event::Stop, first);
     }
 
     /// Under the lock: marks the callback `finished` (if any) `Done` and takes
@@ -476,14 +504,10 @@ impl StopState {
                 let passed_on = match event {
                     Event::Stop => {
                         let reason = self.stop_reason().cloned().unwrap_or_default();
-                        let claimed = state.with_list(|list| state.claim(list, reason, true));
-                        match claimed {
-                            Ok(()) => true,
-                            Err(reason) => {
-                                drop(reason);
-                                false
-                            }
-                        }
+                        // A state that never linked a node has nothing to handle.
+                        state
+                            .claim(reason, true)
+                            .is_some_and(|flags| flags & LINKED != 0)
                     }
                     Event::Abandon => state.remove_stopper(),
                 };
@@ -514,35 +538,50 @@ impl StopState {
     /// `node` is valid, `Idle` or `Linked` in this state, and if this returns
     /// `Linked` it stays valid and in place until [`StopState::deregister`] has
     /// returned for it.
+    #[inline]
     pub(crate) unsafe fn register_with(
         &self,
         node: NonNull<Node>,
         update: impl FnOnce(),
     ) -> Registered {
+        // Acquire: pairs with the claim's Release, as in `stop_requested`.
         let quick = self.flags.load(Ordering::Acquire);
-        if quick & STOP != 0 {
+        if quick & (STOP | CLAIM) != 0 {
+            self.wait_for_stop_bit(quick);
             return Registered::Stopped;
         }
         if !possible(quick) {
             return Registered::Impossible;
         }
-        // SAFETY: the caller guarantees the node is valid.
-        let watcher = unsafe { node.as_ref() }.watcher;
         self.with_list(|list| {
             // Acquire: pairs with the claim's Release; see the module doc for
-            // why reading bit 0 under the lock closes the race. A watcher sets
-            // `WATCHED` in the same step (AcqRel: pairs with `remove_stopper`;
-            // invariant 7).
-            let flags = if watcher {
-                self.flags.fetch_or(WATCHED, Ordering::AcqRel)
-            } else {
-                self.flags.load(Ordering::Acquire)
-            };
-            if flags & STOP != 0 {
-                return Registered::Stopped;
-            }
-            if !possible(flags) {
-                return Registered::Impossible;
+            // why reading bit 0 under the lock closes the race.
+            let mut flags = self.flags.load(Ordering::Acquire);
+            loop {
+                if flags & (STOP | CLAIM) != 0 {
+                    // The claim takes no lock: waiting here cannot deadlock.
+                    self.wait_for_stop_bit(flags);
+                    return Registered::Stopped;
+                }
+                if !possible(flags) {
+                    return Registered::Impossible;
+                }
+                if flags & LINKED != 0 {
+                    break;
+                }
+                // The first node sets `LINKED` in the same step as its check
+                // (invariant 7). AcqRel: pairs with the claim (which then sees
+                // the bit and takes the lock) and with `remove_stopper`.
+                // Acquire on failure: as for the load above.
+                match self.flags.compare_exchange_weak(
+                    flags,
+                    flags | LINKED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(current) => flags = current,
+                }
             }
             // Without a stop or an abandonment no node is `Running` or `Done`,
             // so the node is `Idle` or `Linked` and the requester does not read it.
@@ -564,6 +603,7 @@ impl StopState {
     /// # Safety
     /// `node` was passed to [`StopState::register`] of this state, is valid, and
     /// this is the only `deregister` call for it.
+    #[inline]
     pub(crate) unsafe fn deregister(&self, node: NonNull<Node>) {
         use node::Status;
         let must_wait = self.with_list(|list| {
@@ -659,7 +699,12 @@ fn propagate(root: &StopState, event: Event, first: Step) {
     root.drain(event, first, &mut work, &mut panic);
     while let Some(target) = work.pop() {
         let state = target.state();
-        let first = state.with_list(|list| state.step(list, event, None).0);
+        let first = state.with_list(|list| {
+            if event == Event::Stop {
+                list.requester = Some(ThreadKey::current());
+            }
+            state.step(list, event, None).0
+        });
         state.drain(event, first, &mut work, &mut panic);
         // The last reference may go here, and its teardown may run user code
         // (a custom reason's drop): keep going whatever it does.

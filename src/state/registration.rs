@@ -135,6 +135,7 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
     /// let mut callback = Box::pin(PinnedCallback::new(source.token(), || println!("at once")));
     /// callback.as_mut().register(); // runs here: the stop was already requested
     /// ```
+    #[inline]
     pub fn register(self: Pin<&mut Self>) {
         self.register_outcome();
     }
@@ -142,6 +143,7 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
     /// [`PinnedCallback::register`], telling what became of it: `Linked`,
     /// `Stopped` (the callback ran here) or `Impossible` (it is kept, unrun;
     /// also for a disengaged token or a second call).
+    #[inline]
     pub(crate) fn register_outcome(self: Pin<&mut Self>) -> Registered {
         // SAFETY: nothing below moves out of `this`; the node stays where it is.
         let this = unsafe { self.get_unchecked_mut() };
@@ -224,6 +226,7 @@ impl<T: StateRef, F> PinnedCallback<T, F> {
 }
 
 impl<T: StateRef, F> Drop for PinnedCallback<T, F> {
+    #[inline]
     fn drop(&mut self) {
         if !self.linked {
             return;

@@ -21,19 +21,19 @@
 //!
 //! Invariant (S1): `links` and `timer` are written only by [`Shared::new_linked`]
 //! before the state is handed out, and taken only by the teardown, which runs
-//! once, after the last handle (ordered by the Acquire fence on `refs`).
+//! once, after the last handle (ordered by an Acquire load of `refs`).
 //! Invariant (S2): `next` is touched only by the one thread that pushes the
 //! state on a worklist (it won the state's one event, invariant 6 of the
 //! state module) or on the dying stack (it released the last handle).
 
 use core::mem::{self, ManuallyDrop};
 use core::pin::Pin;
-use core::ptr::NonNull;
+use core::ptr::{addr_of_mut, NonNull};
 use std::time::Instant;
 
 use super::link::LinkNode;
 use super::{Registered, StopState};
-use crate::sync::{fence, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use crate::StopReason;
 
 /// What the deadline timer leaves with a state so that the state's teardown
@@ -88,15 +88,24 @@ impl std::panic::RefUnwindSafe for Shared {}
 const MAX_REFS: usize = isize::MAX as usize;
 
 impl Shared {
+    /// A new state with one handle, on the heap, written in place (a
+    /// `Box::new` of the whole struct would build it on the stack and copy it).
+    #[inline]
     fn allocate(stoppers: usize) -> NonNull<Shared> {
-        let shared = Box::new(Shared {
-            state: StopState::new(stoppers),
-            refs: AtomicUsize::new(1),
-            weak: AtomicUsize::new(1),
-            links: UnsafeCell::new(LinkSet::None),
-            timer: UnsafeCell::new(None),
-            next: UnsafeCell::new(None),
-        });
+        let mut shared = Box::<Shared>::new_uninit();
+        let ptr = shared.as_mut_ptr();
+        // SAFETY: `ptr` is valid for writes of a `Shared`; every field is
+        // written once, so the value is initialised below.
+        unsafe {
+            addr_of_mut!((*ptr).state).write(StopState::new(stoppers));
+            addr_of_mut!((*ptr).refs).write(AtomicUsize::new(1));
+            addr_of_mut!((*ptr).weak).write(AtomicUsize::new(1));
+            addr_of_mut!((*ptr).links).write(UnsafeCell::new(LinkSet::None));
+            addr_of_mut!((*ptr).timer).write(UnsafeCell::new(None));
+            addr_of_mut!((*ptr).next).write(UnsafeCell::new(None));
+        }
+        // SAFETY: initialised above.
+        let shared = unsafe { shared.assume_init() };
         NonNull::from(Box::leak(shared))
     }
 
@@ -205,6 +214,7 @@ impl Shared {
     ///
     /// # Safety
     /// The caller owns one handle of `ptr` and gives it up.
+    #[inline]
     unsafe fn release(ptr: NonNull<Shared>) {
         // SAFETY: the handle keeps the state alive until this decrement.
         if unsafe { ptr.as_ref() }.drop_ref() {
@@ -217,12 +227,14 @@ impl Shared {
     #[inline]
     fn drop_ref(&self) -> bool {
         // Release: the other handles' uses happen-before the teardown, which
-        // acquires them with the fence (as in `Arc`'s drop).
+        // acquires them with the load below (as in `Arc`'s drop).
         if self.refs.fetch_sub(1, Ordering::Release) != 1 {
             return false;
         }
-        // Acquire: pairs with the Release decrements of the other handles.
-        fence(Ordering::Acquire);
+        // Acquire: pairs with the Release decrements of the other handles. A
+        // load, not a fence: ThreadSanitizer does not model fences (`Arc`
+        // does the same under it); on x86 both cost nothing.
+        self.refs.load(Ordering::Acquire);
         true
     }
 
@@ -236,12 +248,50 @@ impl Shared {
         let mut dying = Some(first);
         let mut panic = None;
         while let Some(ptr) = dying {
-            // SAFETY: a dying state's memory is alive until `free` below; we
+            // SAFETY: a dying state's memory is alive until `release_weak` below; we
             // own it (no handle is left, and weak references only upgrade
             // while one is).
             let shared = unsafe { ptr.as_ref() };
             // SAFETY: this thread put it on the stack (invariant S2).
             dying = shared.next.with_mut(|next| unsafe { (*next).take() });
+            // SAFETY: the teardown runs once, after the last handle (S1).
+            let plain = shared
+                .links
+                .with(|slot| matches!(unsafe { &*slot }, LinkSet::None))
+                && shared.timer.with(|slot| unsafe { (*slot).is_none() });
+            if !plain {
+                // SAFETY: as for `plain`.
+                unsafe { Self::detach(ptr, &mut dying) };
+            }
+            let reason = shared.state.take_reason();
+            // SAFETY: nothing of the state is used any more but its memory,
+            // which the weak count guards.
+            unsafe { Self::release_weak(ptr) };
+            // A custom reason's drop is user code: keep tearing down whatever
+            // it does, then resume its panic.
+            if let Some(reason) = reason {
+                if let Err(payload) =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(reason)))
+                {
+                    panic.get_or_insert(payload);
+                }
+            }
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+    }
+
+    /// The part of the teardown of `ptr` for its links and timer entry:
+    /// removes them, and pushes each parent it releases to 0 on `dying`.
+    ///
+    /// # Safety
+    /// No handle of `ptr` is left, and this runs once for it.
+    #[cold]
+    unsafe fn detach(ptr: NonNull<Shared>, dying: &mut Option<NonNull<Shared>>) {
+        // SAFETY: the caller owns the dying state.
+        let shared = unsafe { ptr.as_ref() };
+        {
             // SAFETY: the teardown runs once, after the last handle (S1); the
             // links are handled in place (they are linked where they are).
             let links = shared.links.with(|slot| unsafe { &*slot }.as_slice());
@@ -260,33 +310,19 @@ impl Shared {
                     // owns its `next` now (invariant S2).
                     unsafe { parent.as_ref() }
                         .next
-                        .with_mut(|next| unsafe { *next = dying });
-                    dying = Some(parent);
+                        .with_mut(|next| unsafe { *next = *dying });
+                    *dying = Some(parent);
                 }
             }
-            // Memory only: the parents' handles were given up above, and no
-            // link is linked any more.
-            // SAFETY: as for `links`, whose borrow ends here.
-            drop(
-                shared
-                    .links
-                    .with_mut(|slot| unsafe { mem::replace(&mut *slot, LinkSet::None) }),
-            );
-            let reason = shared.state.take_reason();
-            // SAFETY: nothing of the state is used any more but its memory,
-            // which the weak count guards.
-            unsafe { Self::release_weak(ptr) };
-            // A custom reason's drop is user code: keep tearing down whatever
-            // it does, then resume its panic.
-            if let Err(payload) =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(reason)))
-            {
-                panic.get_or_insert(payload);
-            }
         }
-        if let Some(payload) = panic {
-            std::panic::resume_unwind(payload);
-        }
+        // Memory only: the parents' handles were given up above, and no link
+        // is linked any more.
+        // SAFETY: as for `links`, whose borrow ended above.
+        drop(
+            shared
+                .links
+                .with_mut(|slot| unsafe { mem::replace(&mut *slot, LinkSet::None) }),
+        );
     }
 
     /// Gives up one weak reference (or the one all the handles held); the
@@ -303,8 +339,9 @@ impl Shared {
         if weak.load(Ordering::Acquire) != 1 && weak.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
-        // Acquire: pairs with the Release decrements (when we took the slow path).
-        fence(Ordering::Acquire);
+        // Acquire: pairs with the Release decrements (when we took the slow
+        // path); a load rather than a fence, as in `drop_ref`.
+        weak.load(Ordering::Acquire);
         // SAFETY: the last reference to memory made by `Box::leak` in `allocate`.
         drop(unsafe { Box::from_raw(ptr.as_ptr()) });
     }
