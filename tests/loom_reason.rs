@@ -109,3 +109,59 @@ fn any_of_stops_exactly_once_when_both_inputs_stop() {
         assert!(reason == StopReason::Signal(1) || reason == StopReason::Signal(2));
     });
 }
+
+/// A registration racing a request with a reason (which claims the stop,
+/// lock-free, before it writes the reason): the callback runs exactly once,
+/// and wherever it runs it sees the stop and its reason.
+#[test]
+fn registration_vs_claim_with_a_reason() {
+    model(|| {
+        let source = StopSource::new();
+        let token = source.token();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let seen = token.clone();
+        let registrant = thread::spawn(move || {
+            StopCallback::new(&token, move || {
+                assert_eq!(seen.stop_reason(), Some(&StopReason::Message("why")));
+                c.fetch_add(1, Ordering::SeqCst);
+            })
+        });
+        assert!(source.request_stop_with(StopReason::Message("why")));
+        let callback = registrant.join().unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        drop(callback);
+    });
+}
+
+/// A plain request (one compare-exchange, no reason written) racing one with
+/// a reason: exactly one wins, its reason is the one read, and the loser
+/// returns only once the stop is visible.
+#[test]
+fn plain_request_vs_claim_with_a_reason() {
+    model(|| {
+        let source = StopSource::new();
+        let other = source.clone();
+        let plain = thread::spawn(move || {
+            let won = other.request_stop();
+            assert!(
+                other.stop_requested(),
+                "a request returned before the stop was visible"
+            );
+            won
+        });
+        let won = source.request_stop_with(StopReason::Message("why"));
+        assert!(
+            source.stop_requested(),
+            "a request returned before the stop was visible"
+        );
+        let plain_won = plain.join().unwrap();
+        assert!(won ^ plain_won, "exactly one request wins");
+        let expected = if won {
+            StopReason::Message("why")
+        } else {
+            StopReason::Requested
+        };
+        assert_eq!(source.stop_reason(), Some(&expected));
+    });
+}

@@ -11,8 +11,9 @@
 //!     do the stop and the abandonment take the lock to walk the lists: a stop
 //!     of a state that never had a callback is one compare-exchange.
 //!   - bit 2 (`CLAIM`): a claim with a reason other than `Requested` won and
-//!     writes the reason; it turns into bit 0 right after (a request or a
-//!     registration that sees it waits those few instructions).
+//!     writes the reason; it turns into bit 0 right after (a losing request
+//!     waits those few instructions, so that it returns with the stop
+//!     visible; a registration treats it as no stop yet).
 //!   - bits 3.. (`STOPPER` each): the *stoppers*, everything that can still
 //!     stop the state: its live `StopSource`s, its links whose parent can
 //!     still stop, its pending deadline (an inplace state keeps 1 for ever).
@@ -546,8 +547,7 @@ impl StopState {
     ) -> Registered {
         // Acquire: pairs with the claim's Release, as in `stop_requested`.
         let quick = self.flags.load(Ordering::Acquire);
-        if quick & (STOP | CLAIM) != 0 {
-            self.wait_for_stop_bit(quick);
+        if quick & STOP != 0 {
             return Registered::Stopped;
         }
         if !possible(quick) {
@@ -558,9 +558,10 @@ impl StopState {
             // why reading bit 0 under the lock closes the race.
             let mut flags = self.flags.load(Ordering::Acquire);
             loop {
-                if flags & (STOP | CLAIM) != 0 {
-                    // The claim takes no lock: waiting here cannot deadlock.
-                    self.wait_for_stop_bit(flags);
+                // A `CLAIM` without bit 0 counts as no stop yet: the claimer
+                // then sees `LINKED` and runs the node, like any node linked
+                // before bit 0.
+                if flags & STOP != 0 {
                     return Registered::Stopped;
                 }
                 if !possible(flags) {
