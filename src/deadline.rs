@@ -129,10 +129,10 @@ fn deadline_source(parent: Option<&SharedRef>, deadline: Option<Instant>) -> Sto
     let due = deadline
         .filter(|&deadline| deadline <= Instant::now())
         .is_some();
-    let schedule = deadline
+    let timer = deadline
         .filter(|_| !due)
-        .map(|deadline| move |weak| schedule(deadline, weak));
-    let source = StopSource::from_new(Shared::new_linked(parent.cloned(), schedule));
+        .map(|at| (at, schedule as fn(_, _) -> _));
+    let source = StopSource::from_new(Shared::new_linked(parent.cloned(), timer));
     if due {
         source.request_stop_with(StopReason::Deadline);
     }

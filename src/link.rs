@@ -87,6 +87,6 @@ impl StopSource {
         let parents = tokens
             .into_iter()
             .filter_map(|token| token.borrow().shared().cloned());
-        StopSource::from_new(Shared::new_linked(parents, None::<fn(_) -> _>))
+        StopSource::from_new(Shared::new_linked(parents, None))
     }
 }

@@ -1,6 +1,7 @@
 //! `StopSource`: the side that asks for a stop (C++ `std::stop_source`).
 
 use core::fmt;
+use std::time::Instant;
 
 use crate::state::{same_state, Shared, SharedRef};
 use crate::{StopReason, StopToken};
@@ -154,6 +155,24 @@ impl StopSource {
     #[inline]
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.shared.as_ref()?.state().stop_reason()
+    }
+
+    /// The earliest instant at which a deadline linked into this source's
+    /// state will stop it; see [`StopToken::deadline`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stoptoken::StopSource;
+    ///
+    /// let source = StopSource::after(Duration::from_secs(60));
+    /// assert!(source.deadline().is_some());
+    /// assert_eq!(StopSource::new().deadline(), None);
+    /// ```
+    #[inline]
+    pub fn deadline(&self) -> Option<Instant> {
+        self.shared.as_ref()?.deadline()
     }
 
     /// Whether a stop was requested on this source's state.

@@ -66,7 +66,7 @@ impl<T> UnsafeCell<T> {
 /// requesting thread is inside `request_stop`.
 #[cfg(not(stoptoken_loom))]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct ThreadKey(usize);
+pub(crate) struct ThreadKey(core::num::NonZeroUsize);
 
 #[cfg(not(stoptoken_loom))]
 impl ThreadKey {
@@ -75,7 +75,9 @@ impl ThreadKey {
     #[inline]
     pub(crate) fn current() -> Self {
         std::thread_local!(static KEY: u8 = const { 0 });
-        KEY.with(|key| ThreadKey(key as *const u8 as usize))
+        let address = KEY.with(|key| key as *const u8 as usize);
+        // A thread-local's address is never 0 (`MIN` is never reached).
+        ThreadKey(core::num::NonZeroUsize::new(address).unwrap_or(core::num::NonZeroUsize::MIN))
     }
 }
 

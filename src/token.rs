@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::state::{same_state, wait_on, SharedRef, StateRef, StopFuture, StopState};
 use crate::StopReason;
@@ -118,6 +118,31 @@ impl StopToken {
         self.shared.as_ref()?.state().stop_reason()
     }
 
+    /// The earliest instant at which a deadline linked into this token's state
+    /// will stop it: its own ([`StopSource::with_deadline`](crate::StopSource::with_deadline),
+    /// [`after`](crate::StopSource::after)), or a parent's or an any-of
+    /// input's, at any depth; `None` if no deadline will (and for a
+    /// disengaged token). It is fixed when the state is made, so reading it is
+    /// one load; after the deadline has fired it still returns that instant
+    /// (a deadline that had passed when the state was made gives `None`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use stoptoken::StopSource;
+    ///
+    /// let at = Instant::now() + Duration::from_secs(60);
+    /// let budget = StopSource::with_deadline(at);
+    /// let request = StopSource::child_of(&budget.token());
+    /// assert_eq!(request.token().deadline(), Some(at)); // inherited
+    /// assert_eq!(StopSource::new().token().deadline(), None);
+    /// ```
+    #[inline]
+    pub fn deadline(&self) -> Option<Instant> {
+        self.shared.as_ref()?.deadline()
+    }
+
     /// Blocks the calling thread until a stop is requested; returns `true` then.
     ///
     /// Returns `false` instead when no stop can come: at once for a token
@@ -156,7 +181,7 @@ impl StopToken {
     /// # Examples
     ///
     /// ```
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     /// use stoptoken::StopSource;
     ///
     /// let source = StopSource::new();

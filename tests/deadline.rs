@@ -133,3 +133,29 @@ fn callbacks_on_the_timer_thread_may_create_and_drop_deadline_sources() {
     let soon = rx.recv().unwrap();
     assert!(soon.token().wait());
 }
+
+#[test]
+fn deadline_is_the_earliest_linked_through_any_chain() {
+    let soon = Instant::now() + Duration::from_secs(60);
+    let later = soon + Duration::from_secs(60);
+    let outer = StopSource::with_deadline(later);
+    let budget = StopSource::child_with_deadline(&outer.token(), soon);
+    assert_eq!(outer.deadline(), Some(later));
+    assert_eq!(budget.deadline(), Some(soon), "its own is earlier");
+    let tighter_parent = StopSource::child_with_deadline(&budget.token(), later);
+    assert_eq!(
+        tighter_parent.deadline(),
+        Some(soon),
+        "the parent's is earlier"
+    );
+    let plain = StopSource::new();
+    let any = StopSource::any_of([plain.token(), StopSource::child_of(&budget.token()).token()]);
+    assert_eq!(
+        any.token().deadline(),
+        Some(soon),
+        "through any_of and child_of"
+    );
+    assert_eq!(StopSource::child_of(&plain.token()).deadline(), None);
+    assert_eq!(stoptoken::StopToken::default().deadline(), None);
+    assert_eq!(StopSource::no_state().deadline(), None);
+}

@@ -197,6 +197,11 @@ type Payload = Box<dyn std::any::Any + Send>;
 /// The stop flag, stopper count, reason and node lists of one stop state.
 ///
 /// Invariant: see the module doc, 1 to 7.
+///
+/// `repr(C)`: the words every registration touches (`flags`, `lock`, the list
+/// heads) come first, next to a shared state's handle count, so that they
+/// share a cache line.
+#[repr(C)]
 pub struct StopState {
     flags: AtomicUsize,
     lock: AtomicBool,
@@ -299,7 +304,8 @@ impl StopState {
     /// [`StopState::request_stop_with`].
     #[inline]
     pub(crate) fn request_stop(&self) -> bool {
-        self.request(StopReason::Requested, false)
+        let claimed = self.claim_plain(false);
+        self.finish_request(claimed)
     }
 
     /// Makes the stop request with `reason`; `true` only for the call that made
@@ -337,7 +343,17 @@ impl StopState {
     }
 
     fn request(&self, reason: StopReason, only_if_possible: bool) -> bool {
-        match self.claim(reason, only_if_possible) {
+        let claimed = match reason {
+            StopReason::Requested => self.claim_plain(only_if_possible),
+            reason => self.claim(reason, only_if_possible),
+        };
+        self.finish_request(claimed)
+    }
+
+    /// After a claim: the winner handles the lists, if a node was ever linked.
+    #[inline]
+    fn finish_request(&self, claimed: Option<usize>) -> bool {
+        match claimed {
             Some(flags) => {
                 if flags & LINKED != 0 {
                     self.drain_stop();
@@ -348,31 +364,20 @@ impl StopState {
         }
     }
 
-    /// The claim of the stop, without the lock: `Some(flags)` (the flags as
-    /// bit 0 was set) for the one call that sets bit 0; `None` if a stop was
-    /// already requested, or, with `only_if_possible`, the state is abandoned.
-    /// A losing call returns only once bit 0 is set, and drops its `reason`.
-    ///
-    /// A plain request sets bit 0 in one compare-exchange and writes no reason
-    /// (an empty slot reads as `Requested`); another reason first takes
-    /// `CLAIM`, writes the slot, then turns `CLAIM` into bit 0 (invariant 3).
+    /// Sets `mark` (bit 0, or `CLAIM`) in one compare-exchange, lock-free,
+    /// unless a stop was already requested or claimed (or, with
+    /// `only_if_possible`, the state is abandoned): `Ok` with the flags it
+    /// replaced, `Err` with the flags that stopped it.
     #[inline]
-    fn claim(&self, reason: StopReason, only_if_possible: bool) -> Option<usize> {
-        let plain = matches!(reason, StopReason::Requested);
-        let mark = if plain { STOP } else { CLAIM };
+    fn mark(&self, mark: usize, only_if_possible: bool) -> Result<usize, usize> {
         // Relaxed: the compare-exchange below decides.
         let mut flags = self.flags.load(Ordering::Relaxed);
         loop {
-            if flags & (STOP | CLAIM) != 0 {
-                self.wait_for_stop_bit(flags);
-                drop(reason); // a custom reason's drop is user code: no lock held
-                return None;
+            if flags & (STOP | CLAIM) != 0 || (only_if_possible && !possible(flags)) {
+                return Err(flags);
             }
-            if only_if_possible && !possible(flags) {
-                return None;
-            }
-            // Release: a plain request publishes everything this thread did
-            // before to the Acquire loads that see bit 0. Relaxed on failure:
+            // Release: marking bit 0 publishes everything this thread did
+            // before to the Acquire loads that see it. Relaxed on failure:
             // only the new value is read.
             match self.flags.compare_exchange_weak(
                 flags,
@@ -380,12 +385,37 @@ impl StopState {
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => break,
+                Ok(_) => return Ok(flags),
                 Err(current) => flags = current,
             }
         }
-        if plain {
-            return Some(flags | STOP);
+    }
+
+    /// The claim of a plain request: bit 0 in one compare-exchange, and no
+    /// reason written (an empty slot reads as `Requested`). `Some(flags)` (as
+    /// bit 0 was set) for the one call that sets bit 0; `None` if a stop was
+    /// already requested (the call returns once bit 0 is visible), or, with
+    /// `only_if_possible`, the state is abandoned.
+    #[inline]
+    fn claim_plain(&self, only_if_possible: bool) -> Option<usize> {
+        match self.mark(STOP, only_if_possible) {
+            Ok(flags) => Some(flags | STOP),
+            Err(flags) => {
+                self.wait_for_stop_bit(flags);
+                None
+            }
+        }
+    }
+
+    /// The claim with another reason: `CLAIM` in one compare-exchange, then
+    /// the reason, then `CLAIM` turned into bit 0 (invariant 3); as
+    /// [`StopState::claim_plain`] otherwise. A losing call drops `reason`
+    /// (user code, for a custom reason: no lock is held).
+    fn claim(&self, reason: StopReason, only_if_possible: bool) -> Option<usize> {
+        if let Err(flags) = self.mark(CLAIM, only_if_possible) {
+            self.wait_for_stop_bit(flags);
+            drop(reason);
+            return None;
         }
         // SAFETY: `CLAIM` is ours: no other claim writes the slot, no reader
         // reads it (only after seeing bit 0), and it is `None` (invariant 3),
@@ -405,7 +435,7 @@ impl StopState {
     #[inline(never)]
     fn wait_for_stop_bit(&self, mut flags: usize) {
         let mut spins = 0;
-        while flags & STOP == 0 {
+        while flags & (STOP | CLAIM) == CLAIM {
             spin_wait(&mut spins);
             // Acquire: pairs with the claim's Release, like `stop_requested`.
             flags = self.flags.load(Ordering::Acquire);
@@ -545,14 +575,9 @@ impl StopState {
         node: NonNull<Node>,
         update: impl FnOnce(),
     ) -> Registered {
-        // Acquire: pairs with the claim's Release, as in `stop_requested`.
-        let quick = self.flags.load(Ordering::Acquire);
-        if quick & STOP != 0 {
-            return Registered::Stopped;
-        }
-        if !possible(quick) {
-            return Registered::Impossible;
-        }
+        // No look at the flags before the lock: under contention, a read
+        // first and the lock's read-modify-write after would move the cache
+        // line twice.
         self.with_list(|list| {
             // Acquire: pairs with the claim's Release; see the module doc for
             // why reading bit 0 under the lock closes the race.

@@ -128,6 +128,8 @@ struct Head(Option<NonNull<Node>>);
 
 /// The lists and the bookkeeping of a stop request in progress, guarded by the
 /// state's lock: a `&mut List` exists only inside `StopState::with_list`.
+/// `repr(C)`: the list heads first (see [`StopState`](super::StopState)).
+#[repr(C)]
 pub(crate) struct List {
     /// User callbacks and task wakers: handled on the stop only.
     callbacks: Head,

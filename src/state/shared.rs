@@ -66,12 +66,20 @@ impl LinkSet {
 }
 
 /// A [`StopState`] shared by sources and tokens (see the module doc).
+///
+/// `repr(C)`: the handle count right before the state's flags, lock and list
+/// heads, in one cache line (a token clone and a registration touch both).
+#[repr(C)]
 pub(crate) struct Shared {
-    state: StopState,
     refs: AtomicUsize,
+    state: StopState,
     weak: AtomicUsize,
     links: UnsafeCell<LinkSet>,
     timer: UnsafeCell<Option<TimerHook>>,
+    /// The earliest deadline linked into this state (its own, or a parent's,
+    /// at any depth); written by [`Shared::new_linked`] before any handle
+    /// but the constructor's exists, never written again.
+    deadline: UnsafeCell<Option<Instant>>,
     next: UnsafeCell<Option<NonNull<Shared>>>,
 }
 
@@ -102,6 +110,7 @@ impl Shared {
             addr_of_mut!((*ptr).weak).write(AtomicUsize::new(1));
             addr_of_mut!((*ptr).links).write(UnsafeCell::new(LinkSet::None));
             addr_of_mut!((*ptr).timer).write(UnsafeCell::new(None));
+            addr_of_mut!((*ptr).deadline).write(UnsafeCell::new(None));
             addr_of_mut!((*ptr).next).write(UnsafeCell::new(None));
         }
         // SAFETY: initialised above.
@@ -117,20 +126,24 @@ impl Shared {
 
     /// A state with one source that is stopped when any of `parents` is
     /// stopped (at once if one already is), with the reason of the first to
-    /// stop it, and, if `schedule` is given, by the timer entry that
-    /// `schedule` makes for it. The links and the entry last as long as the
-    /// state has a handle (a source or a token).
+    /// stop it, and, if `timer` is given, at its instant, by the entry that
+    /// its function makes. The links and the entry last as long as the state
+    /// has a handle (a source or a token).
     pub(crate) fn new_linked(
         parents: impl IntoIterator<Item = SharedRef>,
-        schedule: Option<impl FnOnce(SharedWeak) -> TimerHook>,
+        timer: Option<(Instant, fn(Instant, SharedWeak) -> TimerHook)>,
     ) -> SharedRef {
         let mut parents = parents.into_iter();
         // One stopper for the source being made, one for the timer entry; one
         // more for each link as it is made.
-        let ptr = Self::allocate(1 + usize::from(schedule.is_some()));
+        let ptr = Self::allocate(1 + usize::from(timer.is_some()));
         let target = SharedRef(ptr);
+        let earliest = core::cell::Cell::new(timer.map(|(at, _)| at));
         let link = |parent: SharedRef| {
             target.state.add_source();
+            if let Some(at) = parent.deadline() {
+                earliest.set(Some(earliest.get().map_or(at, |earliest| earliest.min(at))));
+            }
             LinkNode::new(parent, ptr)
         };
         let links = match (parents.next(), parents.next()) {
@@ -149,6 +162,10 @@ impl Shared {
         };
         // SAFETY: no other thread knows the state yet (invariant S1).
         target.links.with_mut(|slot| unsafe { *slot = links });
+        // SAFETY: as for the links; read only through handles made after.
+        target
+            .deadline
+            .with_mut(|slot| unsafe { *slot = earliest.get() });
         // SAFETY: the links are not moved again: the slot is written once.
         let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
         for link in links {
@@ -168,8 +185,8 @@ impl Shared {
                 Registered::Impossible => target.state.remove_source(),
             }
         }
-        if let Some(schedule) = schedule {
-            let hook = schedule(target.downgrade());
+        if let Some((at, schedule)) = timer {
+            let hook = schedule(at, target.downgrade());
             // SAFETY: only the teardown reads the slot, and it cannot start
             // while `target` lives (invariant S1).
             target.timer.with_mut(|slot| unsafe { *slot = Some(hook) });
@@ -180,6 +197,16 @@ impl Shared {
     #[inline]
     pub(crate) fn state(&self) -> &StopState {
         &self.state
+    }
+
+    /// The earliest instant at which a deadline linked into this state (its
+    /// own, a parent's, an any-of input's, at any depth) stops it; `None` if
+    /// none will. Fixed when the state is made; after the deadline has fired
+    /// it still returns that instant.
+    #[inline]
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        // SAFETY: written once before any other handle existed (see the field).
+        self.deadline.with(|slot| unsafe { *slot })
     }
 
     /// One handle more, unless the count is already 0 (the state is being
@@ -245,6 +272,33 @@ impl Shared {
     /// No handle of `first` is left.
     #[cold]
     unsafe fn teardown(first: NonNull<Shared>) {
+        // SAFETY: no handle is left; the memory lives until freed below.
+        let shared = unsafe { first.as_ref() };
+        // The common case, a state with no link, no timer entry, no weak
+        // reference and no reason to drop: just free it.
+        // SAFETY: the teardown runs once, after the last handle (S1).
+        let plain = shared.links.with(|slot| matches!(unsafe { &*slot }, LinkSet::None))
+            && shared.timer.with(|slot| unsafe { (*slot).is_none() })
+            && shared.state.reason_is_empty()
+            // Acquire: pairs with the Release decrements of weak references.
+            && shared.weak.load(Ordering::Acquire) == 1;
+        if plain {
+            // SAFETY: the last reference to memory made by `allocate`, and
+            // nothing in it needs a drop but what `Box`'s drop glue checks.
+            drop(unsafe { Box::from_raw(first.as_ptr()) });
+            return;
+        }
+        // SAFETY: forwarded.
+        unsafe { Self::teardown_all(first) }
+    }
+
+    /// [`Shared::teardown`] of a state with links, a timer entry, a reason or
+    /// weak references: it may release parents, which are torn down in turn.
+    ///
+    /// # Safety
+    /// No handle of `first` is left.
+    #[inline(never)]
+    unsafe fn teardown_all(first: NonNull<Shared>) {
         let mut dying = Some(first);
         let mut panic = None;
         while let Some(ptr) = dying {
@@ -410,12 +464,17 @@ impl core::ops::Deref for SharedRef {
 impl Clone for SharedRef {
     #[inline]
     fn clone(&self) -> Self {
+        // Copied first, so that the pointer is not read again after the
+        // atomic operation (which the compiler may not move loads across).
+        let ptr = self.0;
+        // SAFETY: our handle keeps the state alive.
+        let refs = unsafe { &ptr.as_ref().refs };
         // Relaxed: we hold a handle, so the count cannot reach 0 meanwhile, and
         // nothing is published by the increment (as `Arc::clone`).
-        if self.refs.fetch_add(1, Ordering::Relaxed) > MAX_REFS {
+        if refs.fetch_add(1, Ordering::Relaxed) > MAX_REFS {
             std::process::abort();
         }
-        SharedRef(self.0)
+        SharedRef(ptr)
     }
 }
 
@@ -462,6 +521,13 @@ impl StopState {
     fn take_reason(&self) -> Option<StopReason> {
         // SAFETY: no handle is left, so nobody reads the reason any more.
         self.reason.with_mut(|slot| unsafe { (*slot).take() })
+    }
+
+    /// Whether no reason was written (a plain stop, or none), for the
+    /// teardown of a state with no handle left.
+    fn reason_is_empty(&self) -> bool {
+        // SAFETY: as for `take_reason`.
+        self.reason.with(|slot| unsafe { (*slot).is_none() })
     }
 }
 
