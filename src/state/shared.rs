@@ -46,6 +46,9 @@ pub(crate) struct TimerHook {
     pub(crate) cancel: fn(Instant, u64),
 }
 
+/// Puts a state (behind its weak reference) in the timer at an instant.
+pub(crate) type Schedule = fn(Instant, SharedWeak) -> TimerHook;
+
 /// The links a state keeps in its parents' lists.
 pub(super) enum LinkSet {
     None,
@@ -131,7 +134,7 @@ impl Shared {
     /// has a handle (a source or a token).
     pub(crate) fn new_linked(
         parents: impl IntoIterator<Item = SharedRef>,
-        timer: Option<(Instant, fn(Instant, SharedWeak) -> TimerHook)>,
+        timer: Option<(Instant, Schedule)>,
     ) -> SharedRef {
         let mut parents = parents.into_iter();
         // One stopper for the source being made, one for the timer entry; one
