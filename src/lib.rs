@@ -66,6 +66,8 @@ mod sync;
 pub mod task;
 pub mod thread;
 mod token;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use callback::StopCallback;
 pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};

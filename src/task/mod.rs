@@ -104,9 +104,9 @@
 //! assert_eq!(stopped, Err(Stopped));
 //! ```
 
-mod current;
+pub(crate) mod current;
 mod group;
-mod stop_in_drop;
+pub(crate) mod stop_in_drop;
 mod until;
 mod when_all;
 mod when_any;

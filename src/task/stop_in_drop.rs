@@ -1,5 +1,6 @@
 //! Requesting a stop from a `drop`: the end of a stop group, of a
-//! `with_cancellation_token` scope, of a `stop_on_drop` handle.
+//! `with_cancellation_token` scope, of a `stop_on_drop` handle, of a request's
+//! response future (feature `tower`).
 //!
 //! `request_stop` runs the stop callbacks inline and re-raises the first panic
 //! of one of them once all have run. Raised from a `drop` that runs while the
@@ -14,6 +15,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::panic_message::panic_message;
 use crate::state::drop_payload;
+#[cfg(feature = "tower")]
+use crate::StopReason;
 use crate::StopSource;
 
 /// Requests a stop on `source` from the `drop` of `owner` (named in the
@@ -26,6 +29,18 @@ pub(crate) fn request_stop_in_drop(source: &StopSource, owner: &str) {
     // The stop flag is set before any callback runs, so even a panicking
     // callback leaves the source stopped and every other callback run.
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| source.request_stop())) {
+        report(owner, payload);
+    }
+}
+
+/// [`request_stop_in_drop`] with `reason`.
+#[cfg(feature = "tower")]
+pub(crate) fn request_stop_with_in_drop(source: &StopSource, reason: StopReason, owner: &str) {
+    if !std::thread::panicking() {
+        source.request_stop_with(reason);
+        return;
+    }
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| source.request_stop_with(reason))) {
         report(owner, payload);
     }
 }
