@@ -16,8 +16,8 @@
 //!
 //! Both are plain [`tower_layer::Layer`]s over services of [`http::Request`]:
 //! they work with hyper 1 / hyper-util servers and clients, axum routers and
-//! tonic services and channels. The crate depends on `tower-layer`,
-//! `tower-service`, `http` and `pin-project-lite` only.
+//! tonic services and channels. The feature adds `tower-layer`,
+//! `tower-service`, `http` and `pin-project-lite` to the dependencies, nothing else.
 //!
 //! Stopping is cooperative: the layers never abort a handler, never answer
 //! for it and never fail a request. A handler checks its token between steps
