@@ -123,6 +123,7 @@ mod node;
 mod parker;
 mod registration;
 mod shared;
+mod spare;
 mod waker;
 
 use core::panic::AssertUnwindSafe;
@@ -138,6 +139,7 @@ pub(crate) use parker::wait_on;
 pub use registration::PinnedCallback;
 pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub(crate) use shared::{same_state, Shared, SharedRef, SharedWeak, TimerHook};
+pub(crate) use spare::SpareBox;
 pub use waker::StopFuture;
 
 /// Bit 0 of `flags`: a stop was requested.
