@@ -120,11 +120,11 @@ impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
         let Some(state) = token.stop_state() else {
             return ByValue::Unregistered(Exclusive::new(Some(callback)));
         };
-        if state.stop_requested() {
-            return Self::ran(callback);
-        }
-        if !state.stop_possible() {
-            return ByValue::Unregistered(Exclusive::new(Some(callback)));
+        // One look at the flags (a read of the line the lock is on).
+        match state.peek() {
+            Registered::Stopped => return Self::ran(callback),
+            Registered::Impossible => return ByValue::Unregistered(Exclusive::new(Some(callback))),
+            Registered::Linked => {}
         }
         let mut registration = SpareBox::pin(PinnedCallback::new(token.clone(), callback));
         // A stop or an abandonment that came meanwhile (while the allocator

@@ -265,6 +265,22 @@ impl StopState {
         possible(self.flags.load(Ordering::Acquire))
     }
 
+    /// What a registration made now would most likely become, in one load:
+    /// `Stopped`, `Impossible`, or `Linked` (a stop can still come). Only a
+    /// hint: the registration decides under the lock.
+    #[inline]
+    pub(crate) fn peek(&self) -> Registered {
+        // Acquire: as in `stop_requested`.
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & STOP != 0 {
+            Registered::Stopped
+        } else if possible(flags) {
+            Registered::Linked
+        } else {
+            Registered::Impossible
+        }
+    }
+
     /// Counts one more source (a clone of a live one).
     #[inline]
     pub(crate) fn add_source(&self) {
