@@ -14,10 +14,7 @@
 //!     writes the reason; it turns into bit 0 right after (a losing request
 //!     waits those few instructions, so that it returns with the stop
 //!     visible; a registration treats it as no stop yet).
-//!   - bit 3 (`LOCKED`): the spin lock over `list` (below), in the same word
-//!     as the rest, so that a registration touches one word: its lock
-//!     acquisition also reads bit 0 and the stoppers.
-//!   - bits 4.. (`STOPPER` each): the *stoppers*, everything that can still
+//!   - bits 3.. (`STOPPER` each): the *stoppers*, everything that can still
 //!     stop the state: its live `StopSource`s, its links whose parent can
 //!     still stop, its pending deadline (an inplace state keeps 1 for ever).
 //!
@@ -27,8 +24,7 @@
 //! - `reason`: written once by a `CLAIM`, before bit 0, and read without the
 //!   lock by anyone who has seen bit 0 set; an empty slot reads as
 //!   `Requested` (a plain request writes nothing).
-//! - the lock (`LOCKED`): taken with a `fetch_or`, released with a
-//!   `fetch_and` (the other bits change without it), held only for a few
+//! - `lock` (`AtomicBool`): a spin lock over `list`, held only for a few
 //!   pointer writes and never while user code runs.
 //! - `list` (guarded by `lock`): two intrusive doubly linked lists, callbacks
 //!   (user callbacks and task wakers) and watchers (parked threads and links),
@@ -135,7 +131,7 @@ use core::ptr::NonNull;
 use core::task::Waker;
 use std::panic::{catch_unwind, resume_unwind};
 
-use crate::sync::{spin_wait, AtomicUsize, Ordering, Thread, ThreadKey, UnsafeCell};
+use crate::sync::{spin_wait, AtomicBool, AtomicUsize, Ordering, Thread, ThreadKey, UnsafeCell};
 use crate::StopReason;
 use node::{Event, Kind, List, Node, Waiter};
 
@@ -154,16 +150,14 @@ const LINKED: usize = 2;
 /// Bit 2 of `flags`: a request with a reason other than `Requested` won and is
 /// writing its reason; bit 0 follows at once.
 const CLAIM: usize = 4;
-/// Bit 3 of `flags`: the spin lock over the lists.
-const LOCKED: usize = 8;
-/// One stopper in the count held by bits 4.. of `flags`.
-const STOPPER: usize = 16;
+/// One stopper in the count held by bits 3.. of `flags`.
+const STOPPER: usize = 8;
 
 /// Whether `flags` still allow a stop: one was requested (or is being made),
 /// or a stopper remains.
 #[inline]
 fn possible(flags: usize) -> bool {
-    flags & !(LINKED | LOCKED) != 0
+    flags & !LINKED != 0
 }
 
 /// The reason of a stop whose slot is empty: a plain request writes none.
@@ -212,6 +206,7 @@ type Payload = Box<dyn std::any::Any + Send>;
 #[repr(C)]
 pub struct StopState {
     flags: AtomicUsize,
+    lock: AtomicBool,
     list: UnsafeCell<List>,
     /// Written once, by the claim, before it sets bit 0 (invariant 3).
     reason: UnsafeCell<Option<StopReason>>,
@@ -237,6 +232,7 @@ impl StopState {
     pub(crate) const fn new(stoppers: usize) -> Self {
         StopState {
             flags: AtomicUsize::new(stoppers * STOPPER),
+            lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
             reason: UnsafeCell::new(None),
         }
@@ -247,6 +243,7 @@ impl StopState {
     pub(crate) fn new(stoppers: usize) -> Self {
         StopState {
             flags: AtomicUsize::new(stoppers * STOPPER),
+            lock: AtomicBool::new(false),
             list: UnsafeCell::new(List::new()),
             reason: UnsafeCell::new(None),
         }
@@ -312,7 +309,7 @@ impl StopState {
         // the two are ordered one way or the other (invariant 7); later nodes
         // are ordered by the lock (see the module doc).
         let old = self.flags.fetch_sub(STOPPER, Ordering::AcqRel);
-        old & !LOCKED == STOPPER | LINKED
+        old == STOPPER | LINKED
     }
 
     #[cold]
@@ -705,9 +702,13 @@ impl StopState {
 
     #[inline]
     fn lock(&self) {
-        // Acquire: pairs with the Release in `Unlock`, so the previous
+        // Acquire: pairs with the Release store in `unlock`, so the previous
         // holder's list writes are visible.
-        if self.flags.fetch_or(LOCKED, Ordering::Acquire) & LOCKED != 0 {
+        if self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             self.lock_contended();
         }
     }
@@ -716,12 +717,16 @@ impl StopState {
     fn lock_contended(&self) {
         let mut spins = 0;
         loop {
-            // Relaxed: only a hint; the read-modify-write below is what acquires.
-            while self.flags.load(Ordering::Relaxed) & LOCKED != 0 {
+            // Relaxed: only a hint; the exchange below is what acquires.
+            while self.lock.load(Ordering::Relaxed) {
                 spin_wait(&mut spins);
             }
             // Acquire: as in `lock`.
-            if self.flags.fetch_or(LOCKED, Ordering::Acquire) & LOCKED == 0 {
+            if self
+                .lock
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
                 return;
             }
             spin_wait(&mut spins);
@@ -810,9 +815,8 @@ struct Unlock<'a>(&'a StopState);
 impl Drop for Unlock<'_> {
     #[inline]
     fn drop(&mut self) {
-        // Release: pairs with the Acquire read-modify-write in `lock`. A
-        // read-modify-write: the other bits change without the lock.
-        self.0.flags.fetch_and(!LOCKED, Ordering::Release);
+        // Release: pairs with the Acquire exchange in `lock`.
+        self.0.lock.store(false, Ordering::Release);
     }
 }
 
