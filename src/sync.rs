@@ -97,8 +97,8 @@ impl ThreadKey {
 /// a yield to the scheduler at each further miss, so that a holder that was
 /// preempted can run. Measured on 2 cores with other processes running
 /// (`bench` bin `contend`): yielding after 63 pauses instead tripled the
-/// contended registration's cost; yielding at the first miss (libstdc++) is
-/// what collapses with more threads than cores.
+/// contended registration's cost. libstdc++ yields at every miss, which was
+/// seen to collapse with a third busy process on a 2-core machine (issue 13).
 #[cfg(not(stoptoken_loom))]
 #[inline]
 pub(crate) fn spin_wait(spins: &mut u32) {
