@@ -52,6 +52,7 @@
 mod callback;
 mod deadline;
 mod inplace;
+pub mod io;
 mod link;
 mod never;
 mod panic_message;
