@@ -81,6 +81,15 @@ use std::io;
 
 use crate::Stopped;
 
+#[cfg(all(unix, feature = "io"))]
+mod nonblocking;
+#[cfg(all(unix, feature = "io"))]
+mod stoppable;
+#[cfg(all(unix, feature = "io"))]
+pub(crate) mod wake;
+
+#[cfg(all(unix, feature = "io"))]
+pub use stoppable::Stoppable;
 
 /// Whether `error` is a stop: it carries a [`Stopped`] (made by
 /// `io::Error::from(Stopped)`, by `?` on a `Result<_, Stopped>` in a function
