@@ -56,6 +56,9 @@ pub mod io;
 mod link;
 mod never;
 mod panic_message;
+#[cfg(all(unix, feature = "io"))]
+#[path = "io/process.rs"]
+pub mod process;
 mod reason;
 #[cfg(feature = "signal")]
 pub mod signal;
