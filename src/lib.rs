@@ -50,6 +50,8 @@
 //!   alive forever, and may still run.
 
 mod callback;
+#[cfg(feature = "crossbeam-channel")]
+pub mod channel;
 mod deadline;
 mod inplace;
 pub mod io;
