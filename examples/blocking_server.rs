@@ -101,12 +101,10 @@ fn echo(id: usize, stream: TcpStream, token: StopToken) {
     let mut line = String::new();
     loop {
         line.clear();
-        let outcome = lines
-            .read_line(&mut line)
-            .and_then(|read| match read {
-                0 => Ok(false),
-                _ => writer.write_all(line.as_bytes()).map(|()| true),
-            });
+        let outcome = lines.read_line(&mut line).and_then(|read| match read {
+            0 => Ok(false),
+            _ => writer.write_all(line.as_bytes()).map(|()| true),
+        });
         match outcome {
             Ok(true) => {
                 echoed += 1;
@@ -115,7 +113,9 @@ fn echo(id: usize, stream: TcpStream, token: StopToken) {
             Ok(false) => return println!("[conn {id}] the client left"),
             Err(error) if is_stopped(&error) => {
                 let s = if echoed == 1 { "" } else { "s" };
-                return println!("[conn {id}] stopped in the middle of a read, after {echoed} line{s}");
+                return println!(
+                    "[conn {id}] stopped in the middle of a read, after {echoed} line{s}"
+                );
             }
             Err(error) => return eprintln!("[conn {id}] {error}"),
         }

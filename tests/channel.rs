@@ -57,18 +57,25 @@ fn every_receiver_and_clone_of_one_token_is_released_by_the_stop() {
     for waiter in &waiters {
         waiter.until_blocked("a receiver");
     }
-    assert!(receivers.iter().all(|r| r.try_recv() == Err(TryRecvError::Empty)));
+    assert!(receivers
+        .iter()
+        .all(|r| r.try_recv() == Err(TryRecvError::Empty)));
     source.request_stop();
     for waiter in waiters {
         assert_eq!(waiter.join("a released receiver"), Err(RecvError));
     }
-    assert!(receivers.iter().all(|r| r.try_recv() == Err(TryRecvError::Disconnected)));
+    assert!(receivers
+        .iter()
+        .all(|r| r.try_recv() == Err(TryRecvError::Disconnected)));
 }
 
 #[test]
 fn receivers_of_different_tokens_are_independent() {
     let (first, second) = (StopSource::new(), StopSource::new());
-    let (a, b) = (stopped_receiver(&first.token()), stopped_receiver(&second.token()));
+    let (a, b) = (
+        stopped_receiver(&first.token()),
+        stopped_receiver(&second.token()),
+    );
     first.request_stop();
     assert_eq!(a.try_recv(), Err(TryRecvError::Disconnected));
     assert_eq!(b.try_recv(), Err(TryRecvError::Empty));

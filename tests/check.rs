@@ -3,7 +3,9 @@
 
 use std::io;
 
-use stoptoken::{InplaceStopSource, NeverStopToken, StopSource, StopToken, StoppableToken, Stopped};
+use stoptoken::{
+    InplaceStopSource, NeverStopToken, StopSource, StopToken, StoppableToken, Stopped,
+};
 
 #[test]
 fn check_is_ok_before_the_stop_and_stopped_after_on_every_token_type() {
@@ -48,7 +50,11 @@ fn a_stop_becomes_an_io_error_of_kind_other_that_is_stopped() {
     assert_eq!(error.kind(), io::ErrorKind::Other);
     assert!(stoptoken::io::is_stopped(&error));
     assert!(error.get_ref().unwrap().is::<Stopped>());
-    assert_ne!(error.kind(), io::ErrorKind::Interrupted, "std would retry it for ever");
+    assert_ne!(
+        error.kind(),
+        io::ErrorKind::Interrupted,
+        "std would retry it for ever"
+    );
 }
 
 #[test]

@@ -83,7 +83,10 @@ where
     let mut buf = [0u8; 14];
     fresh.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"after the stop");
-    assert!(!is_nonblocking(fresh.get_ref()), "the flags are as they were");
+    assert!(
+        !is_nonblocking(fresh.get_ref()),
+        "the flags are as they were"
+    );
 }
 
 #[test]
@@ -119,7 +122,10 @@ fn a_blocked_tcp_accept_returns_the_stop_and_the_listener_still_accepts() {
     let _client = TcpStream::connect(address).unwrap();
     let (stream, _) = listener.accept().unwrap();
     assert!(!is_nonblocking(&stream), "an accepted stream is blocking");
-    assert!(!is_nonblocking(listener.get_ref()), "so is the listener after the calls");
+    assert!(
+        !is_nonblocking(listener.get_ref()),
+        "so is the listener after the calls"
+    );
 }
 
 #[test]
@@ -132,7 +138,10 @@ fn a_blocked_unix_accept_returns_the_stop() {
     source.request_stop();
     assert_stopped(blocked.join("the stopped accept"));
 
-    let listener = Stoppable::new(UnixListener::bind(socket_path()).unwrap(), StopToken::default());
+    let listener = Stoppable::new(
+        UnixListener::bind(socket_path()).unwrap(),
+        StopToken::default(),
+    );
     let address = listener.get_ref().local_addr().unwrap();
     let _client = UnixStream::connect(address.as_pathname().unwrap()).unwrap();
     let (stream, _) = listener.accept().unwrap();
@@ -170,15 +179,22 @@ fn acceptors_sharing_one_listener_each_get_a_connection_or_the_stop() {
             })
         })
         .collect();
-    let clients: Vec<_> = (0..10).map(|_| TcpStream::connect(address).unwrap()).collect();
+    let clients: Vec<_> = (0..10)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
     for _ in 0..clients.len() {
-        accepted_rx.recv_timeout(bounded::BOUND).expect("a connection was not accepted");
+        accepted_rx
+            .recv_timeout(bounded::BOUND)
+            .expect("a connection was not accepted");
     }
     for acceptor in &acceptors {
         acceptor.until_blocked("an acceptor");
     }
     source.request_stop();
-    let total: usize = acceptors.into_iter().map(|a| a.join("a stopped acceptor")).sum();
+    let total: usize = acceptors
+        .into_iter()
+        .map(|a| a.join("a stopped acceptor"))
+        .sum();
     assert_eq!(total, clients.len());
     assert!(!is_nonblocking(listener.get_ref()));
 }
@@ -210,14 +226,20 @@ where
     close(writer);
     let mut received = Vec::new();
     peer.read_to_end(&mut received).unwrap();
-    assert_eq!(received.len(), written, "every byte reported written arrived, once");
+    assert_eq!(
+        received.len(),
+        written,
+        "every byte reported written arrived, once"
+    );
     assert!(received.iter().all(|&b| b == 7));
 }
 
 #[test]
 fn a_write_blocked_on_a_full_socket_buffer_returns_the_stop() {
     let (writer, peer) = tcp_pair();
-    write_is_woken_by_the_stop(writer, peer, |writer| writer.shutdown(Shutdown::Write).unwrap());
+    write_is_woken_by_the_stop(writer, peer, |writer| {
+        writer.shutdown(Shutdown::Write).unwrap()
+    });
 }
 
 #[test]
@@ -260,7 +282,10 @@ fn a_token_stopped_before_the_call_returns_at_once_and_takes_nothing() {
     let listener = Stoppable::new(TcpListener::bind("127.0.0.1:0").unwrap(), source.token());
     let _client = TcpStream::connect(listener.get_ref().local_addr().unwrap()).unwrap();
     assert_stopped(listener.accept());
-    listener.into_inner().accept().expect("the pending connection is still there");
+    listener
+        .into_inner()
+        .accept()
+        .expect("the pending connection is still there");
 }
 
 #[test]
@@ -274,7 +299,10 @@ fn an_end_of_stream_and_a_closed_peer_are_reported_as_they_are() {
     drop(reader);
     let mut stream = Stoppable::new(writer, StopSource::new().token());
     // MSG_NOSIGNAL: an error, not a SIGPIPE.
-    assert_eq!(stream.write(b"x").unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+    assert_eq!(
+        stream.write(b"x").unwrap_err().kind(),
+        io::ErrorKind::BrokenPipe
+    );
 
     let (reader, writer) = pipe();
     drop(writer);
@@ -337,7 +365,10 @@ fn buf_reader_reads_lines_through_the_wrapper_and_a_stop_ends_a_blocked_line() {
     let (buffered, stream) = (lines.buffer().to_vec(), lines.into_inner());
     assert!(buffered.is_empty());
     writer.write_all(b"ee\n").unwrap();
-    let mut rest = BufReader::new(Stoppable::new(stream.into_inner(), StopSource::new().token()));
+    let mut rest = BufReader::new(Stoppable::new(
+        stream.into_inner(),
+        StopSource::new().token(),
+    ));
     let mut line = String::new();
     rest.read_line(&mut line).unwrap();
     assert_eq!(line, "ee\n");
@@ -382,7 +413,9 @@ fn io_copy_through_wrappers_copies_everything_and_a_stop_ends_it() {
     let _socket_writer = feeder.join("the feeder");
     // Once the pipe's reader has it all, the copy can only be waiting for
     // more from the open socket: stop it there.
-    all_in.recv_timeout(bounded::BOUND).expect("the copy did not deliver everything");
+    all_in
+        .recv_timeout(bounded::BOUND)
+        .expect("the copy did not deliver everything");
     copier.until_blocked("the copy");
     source.request_stop();
     let (result, _socket_reader, pipe_writer) = copier.join("the stopped copy");
@@ -390,7 +423,10 @@ fn io_copy_through_wrappers_copies_everything_and_a_stop_ends_it() {
     drop(pipe_writer);
     let copied = drain.join("the pipe's reader").unwrap();
     assert_eq!(copied.len(), data.len());
-    assert!(copied == data, "io::copy through the wrappers changed the data");
+    assert!(
+        copied == data,
+        "io::copy through the wrappers changed the data"
+    );
 }
 
 #[test]
@@ -516,7 +552,11 @@ where
     });
     let write_stops = sending.join("the sender");
     let (received, read_stops) = receiving.join("the receiver");
-    assert_eq!(received.len(), data.len(), "bytes lost or duplicated (seed {seed})");
+    assert_eq!(
+        received.len(),
+        data.len(),
+        "bytes lost or duplicated (seed {seed})"
+    );
     let first_difference = received.iter().zip(data.iter()).position(|(a, b)| a != b);
     assert_eq!(first_difference, None, "bytes out of place (seed {seed})");
     (write_stops, read_stops)

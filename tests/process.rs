@@ -38,7 +38,10 @@ fn until_ready(child: &mut Child) {
 
 /// No zombie: the pid no longer names a process (a zombie still would).
 fn assert_reaped(pid: Pid) {
-    assert!(test_kill_process(pid).is_err(), "pid {pid:?} is still there (a zombie?)");
+    assert!(
+        test_kill_process(pid).is_err(),
+        "pid {pid:?} is still there (a zombie?)"
+    );
 }
 
 /// Runs `process::wait` on its own thread, so that it can be stopped.
@@ -65,7 +68,11 @@ fn a_stop_terminates_sleep_with_sigterm_well_before_the_grace() {
     let (status, pid, returned) = waiting.join("the stopped wait");
     let status = status.unwrap();
     assert_eq!(status.signal(), Some(SIGTERM));
-    assert!(returned - stopped_at < Duration::from_secs(5), "took {:?}", returned - stopped_at);
+    assert!(
+        returned - stopped_at < Duration::from_secs(5),
+        "took {:?}",
+        returned - stopped_at
+    );
     assert_reaped(pid);
 }
 
@@ -83,7 +90,10 @@ fn a_child_that_ignores_sigterm_is_killed_after_the_grace() {
     source.request_stop();
     let (status, pid, returned) = waiting.join("the stopped wait");
     assert_eq!(status.unwrap().signal(), Some(SIGKILL));
-    assert!(returned - stopped_at >= grace, "killed before the grace period ended");
+    assert!(
+        returned - stopped_at >= grace,
+        "killed before the grace period ended"
+    );
     assert_reaped(pid);
 }
 

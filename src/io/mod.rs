@@ -1,4 +1,4 @@
-//! Stopping blocking I/O: a stop as an [`io::Error`](std::io::Error), and
+//! Stopping blocking I/O: a stop as an [`io::Error`], and
 //! (feature `io`, Unix) reads, writes and accepts that a stop wakes.
 //!
 //! - [`is_stopped`] tells a stop apart from other I/O errors. It needs no
@@ -64,7 +64,7 @@
 //!
 //! # Platforms
 //!
-//! `Stoppable` and [`process`](crate::process) are Unix only: on other
+//! `Stoppable` and `stoptoken::process` are Unix only: on other
 //! targets they do not exist (a compile error, not a runtime surprise), and
 //! only [`is_stopped`] is here. Windows would need overlapped I/O with
 //! `CancelIoEx`; not done yet.

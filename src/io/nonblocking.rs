@@ -123,7 +123,9 @@ mod tests {
         let (read, _write) = rustix::pipe::pipe().unwrap();
         let calls = NonBlocking::default();
         let error = calls
-            .run(read.as_fd(), |_| -> io::Result<()> { Err(io::ErrorKind::WouldBlock.into()) })
+            .run(read.as_fd(), |_| -> io::Result<()> {
+                Err(io::ErrorKind::WouldBlock.into())
+            })
             .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
         assert!(!nonblocking(read.as_fd()));

@@ -74,7 +74,11 @@ pub(crate) fn poll_with_wake(
         PollFd::from_borrowed_fd(wake_fd, PollFlags::IN),
         PollFd::from_borrowed_fd(fd.unwrap_or(wake_fd), events),
     ];
-    let fds = if fd.is_some() { &mut fds[..] } else { &mut fds[..1] };
+    let fds = if fd.is_some() {
+        &mut fds[..]
+    } else {
+        &mut fds[..1]
+    };
     match poll(fds, timeout.as_ref()) {
         Ok(_) | Err(Errno::INTR) => {}
         Err(error) => return Err(error.into()),
