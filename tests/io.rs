@@ -36,6 +36,7 @@ fn pipe() -> (File, File) {
 
 fn socket_path() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // Relaxed: a counter for unique names, nothing to publish.
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("stoptoken-io-{}-{n}.sock", std::process::id()));
     let _ = std::fs::remove_file(&path);

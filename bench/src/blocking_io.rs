@@ -66,6 +66,7 @@ fn stop_latency(
     let mut samples = Vec::with_capacity(trials);
     for trial in 0..trials + 5 {
         let source = StopSource::new();
+        // Relaxed: only this thread stores `false`, before the waiter gets the token.
         ready.store(false, Ordering::Relaxed);
         tokens_tx.send(source.token()).expect("the waiter is gone");
         // Acquire: pairs with the waiter's Release store; only a signal.
@@ -99,6 +100,7 @@ pub fn read_latency(trials: usize) -> Latency {
     let (client, server) = tcp_pair();
     let latency = stop_latency(trials, move |token, ready| {
         let mut stream = Stoppable::new(&server, token);
+        // Release: pairs with the requester's Acquire load; only a signal.
         ready.store(true, Ordering::Release);
         let result = stream.read(&mut [0u8; 64]);
         let returned = Instant::now();
@@ -114,6 +116,7 @@ pub fn accept_latency(trials: usize) -> Latency {
     let mut listener = Some(TcpListener::bind("127.0.0.1:0").expect("bind"));
     let latency = stop_latency(trials, move |token, ready| {
         let wrapped = Stoppable::new(listener.take().expect("kept"), token);
+        // Release: pairs with the requester's Acquire load; only a signal.
         ready.store(true, Ordering::Release);
         let result = wrapped.accept();
         let returned = Instant::now();
@@ -129,6 +132,7 @@ pub fn park_latency(trials: usize) -> Latency {
     stop_latency(trials, |token, ready| {
         let me = thread::current();
         let _wake = StopCallback::new(&token, move || me.unpark());
+        // Release: pairs with the requester's Acquire load; only a signal.
         ready.store(true, Ordering::Release);
         while !token.stop_requested() {
             thread::park();

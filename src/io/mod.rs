@@ -57,7 +57,7 @@
 //! The wrapper reads and writes the *descriptor* (`T::as_fd`), not through
 //! `T`'s own `Read`/`Write` methods. `T` must therefore be a type whose reads
 //! and writes are those of its descriptor: `TcpStream`, `UnixStream`, `File`
-//! (pipes, FIFOs), `ChildStdin`/`ChildStdout`/`ChildStderr`, `OwnedFd`... A
+//! (pipes, FIFOs), `ChildStdin`/`ChildStdout`/`ChildStderr`, references to them... A
 //! type that buffers or transforms (TLS, compression, `std::io::Stdin`, which
 //! buffers inside std) goes *on top of* a `Stoppable`, not inside it:
 //! `BufReader::new(Stoppable::new(stream, token))`.

@@ -30,11 +30,12 @@ use crate::StopToken;
 /// data is waiting.
 ///
 /// Each waiting call makes one `poll(2)` on the descriptor and the thread's
-/// wake-up descriptor, which a stop callback on the caller's stack signals;
-/// a call whose data is already there makes just the one non-blocking system
-/// call (with `recv`/`send` and `MSG_DONTWAIT` on sockets, the descriptor's
-/// flags are never touched). See [the module docs](crate::io) for what the
-/// wrapper does to pipes' and listeners' flags, and why.
+/// wake-up descriptor, which a stop callback on the caller's stack signals.
+/// On a socket, a call whose data is already there makes just the one system
+/// call a plain read makes (`recv`/`send` with `MSG_DONTWAIT`: the
+/// descriptor's flags are never touched); on pipes and listeners, `fcntl`
+/// calls set `O_NONBLOCK` around it. See [the module docs](crate::io) for
+/// why.
 ///
 /// The wrapper reads and writes `T`'s *descriptor*, not through `T`'s own
 /// methods, so `T` must be a plain descriptor type (`TcpStream`, `UnixStream`,
