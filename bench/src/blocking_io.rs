@@ -11,8 +11,9 @@
 //!
 //! Throughput: a writer thread sends 64 KiB chunks over loopback TCP as fast
 //! as it can with plain blocking writes; the reader reads into a 64 KiB
-//! buffer, through `Stoppable` or through the plain `TcpStream`. Runs
-//! alternate between the two; the median of each is reported.
+//! buffer, through `Stoppable` or through the plain `TcpStream`. Runs come in
+//! pairs, one of each, back to back; the medians and the median of the
+//! pairs' ratios are reported.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -141,20 +142,41 @@ pub fn park_latency(trials: usize) -> Latency {
     })
 }
 
-/// Loopback throughput of 64 KiB reads, in MiB/s: `(plain TcpStream,
-/// Stoppable<TcpStream>)`, medians over `runs` runs of `mib` MiB each.
-pub fn throughput(mib: usize, runs: usize) -> (f64, f64) {
-    let (mut plain, mut wrapped) = (Vec::new(), Vec::new());
-    for run in 0..runs * 2 {
-        let stoppable = run % 2 == 1;
-        let rate = one_transfer(mib, stoppable);
-        if stoppable {
-            wrapped.push(rate);
+/// Loopback throughput of 64 KiB reads through the plain `TcpStream` and
+/// through `Stoppable`, over `pairs` pairs of runs of `mib` MiB each (the two
+/// runs of a pair back to back, in alternating order, so that both see the
+/// same load on a shared machine).
+#[derive(Clone, Copy, Debug)]
+pub struct Throughput {
+    /// Median MiB/s of the plain stream.
+    pub plain: f64,
+    /// Median MiB/s through `Stoppable`.
+    pub stoppable: f64,
+    /// Median over the pairs of plain MiB/s / `Stoppable` MiB/s: the time
+    /// through `Stoppable` relative to the plain stream.
+    pub ratio: f64,
+}
+
+/// Measures [`Throughput`].
+pub fn throughput(mib: usize, pairs: usize) -> Throughput {
+    let (mut plain, mut wrapped, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in 0..pairs {
+        let (p, s) = if pair % 2 == 0 {
+            let p = one_transfer(mib, false);
+            (p, one_transfer(mib, true))
         } else {
-            plain.push(rate);
-        }
+            let s = one_transfer(mib, true);
+            (one_transfer(mib, false), s)
+        };
+        plain.push(p);
+        wrapped.push(s);
+        ratios.push(p / s);
     }
-    (median(plain), median(wrapped))
+    Throughput {
+        plain: median(plain),
+        stoppable: median(wrapped),
+        ratio: median(ratios),
+    }
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -13,7 +13,10 @@
 //!
 //! 1. The token is checked: a stop requested before the call returns at once.
 //! 2. The real call is tried without blocking (below). Anything but "would
-//!    block" (data, end of file, an error) is returned as it is.
+//!    block" (data, end of file, an error) is returned as it is. A read right
+//!    after a short read, or a write right after a partial one, skips this
+//!    try: the descriptor was just drained (or filled), so the try would only
+//!    say "would block", and the call goes to the poll at once.
 //! 3. Otherwise the thread registers a stop callback (on its own stack, no
 //!    allocation) that signals the thread's *wake-up descriptor*, checks the
 //!    token again, and blocks in one `poll(2)` on the descriptor and the wake-up

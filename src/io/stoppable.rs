@@ -73,6 +73,12 @@ pub struct Stoppable<T> {
     token: StopToken,
     /// What the descriptor turned out to be; found by the first call.
     kind: Kind,
+    /// Whether the next read, or write, is expected to find the descriptor
+    /// not ready: set after a short read (the data was drained) or a short
+    /// write (the buffer filled). Such a call polls first, which saves the
+    /// system call that would only say "would block".
+    read_waits: bool,
+    write_waits: bool,
     nonblocking: NonBlocking,
 }
 
@@ -105,6 +111,8 @@ impl<T> Stoppable<T> {
             inner,
             token,
             kind: Kind::Unknown,
+            read_waits: false,
+            write_waits: false,
             nonblocking: NonBlocking::default(),
         }
     }
@@ -188,16 +196,22 @@ impl<T: Read + AsFd> Read for Stoppable<T> {
             inner,
             token,
             kind,
+            read_waits,
             nonblocking,
+            ..
         } = self;
         if buf.is_empty() {
             token.check()?;
             return Ok(0);
         }
-        let fd = inner.as_fd();
-        until_ready(fd, PollFlags::IN, token, || {
+        let (fd, len) = (inner.as_fd(), buf.len());
+        let read = until_ready(fd, PollFlags::IN, token, *read_waits, || {
             read_now(fd, kind, nonblocking, buf)
-        })
+        });
+        if let Ok(n) = read {
+            *read_waits = n < len;
+        }
+        read
     }
 }
 
@@ -209,16 +223,22 @@ impl<T: Write + AsFd> Write for Stoppable<T> {
             inner,
             token,
             kind,
+            write_waits,
             nonblocking,
+            ..
         } = self;
         if buf.is_empty() {
             token.check()?;
             return Ok(0);
         }
         let fd = inner.as_fd();
-        until_ready(fd, PollFlags::OUT, token, || {
+        let written = until_ready(fd, PollFlags::OUT, token, *write_waits, || {
             write_now(fd, kind, nonblocking, buf)
-        })
+        });
+        if let Ok(n) = written {
+            *write_waits = n < buf.len();
+        }
+        written
     }
 
     /// `T`'s own flush (descriptors have nothing to flush).
@@ -287,7 +307,7 @@ impl<L: AsFd> Stoppable<L> {
         accept: impl Fn(&L) -> io::Result<(S, A)>,
     ) -> io::Result<(S, A)> {
         let fd = self.inner.as_fd();
-        until_ready(fd, PollFlags::IN, &self.token, || {
+        until_ready(fd, PollFlags::IN, &self.token, false, || {
             self.nonblocking.run(fd, |was_blocking| {
                 let (stream, peer) = accept(&self.inner)?;
                 // BSD-derived systems (macOS too) give an accepted socket the
@@ -311,23 +331,27 @@ impl<T: fmt::Debug> fmt::Debug for Stoppable<T> {
 }
 
 /// Checks the token, tries `attempt`, and while it would block, waits for
-/// `events` on `fd` or the stop (the protocol in [`crate::io`]).
+/// `events` on `fd` or the stop (the protocol in [`crate::io`]). With
+/// `wait_first`, the first try is skipped: the caller expects it to say
+/// "would block".
 fn until_ready<R>(
     fd: BorrowedFd<'_>,
     events: PollFlags,
     token: &StopToken,
+    wait_first: bool,
     mut attempt: impl FnMut() -> io::Result<R>,
 ) -> io::Result<R> {
     token.check()?;
-    match attempt() {
-        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-        done => return done,
+    if !wait_first {
+        match attempt() {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            done => return done,
+        }
     }
     wait_and_retry(fd, events, token, &mut attempt)
 }
 
 /// The slow path of [`until_ready`]: register, check, poll, retry.
-#[cold]
 fn wait_and_retry<R>(
     fd: BorrowedFd<'_>,
     events: PollFlags,
