@@ -14,9 +14,12 @@
 //! 1. The token is checked: a stop requested before the call returns at once.
 //! 2. The real call is tried without blocking (below). Anything but "would
 //!    block" (data, end of file, an error) is returned as it is. A read right
-//!    after a short read, or a write right after a partial one, skips this
-//!    try: the descriptor was just drained (or filled), so the try would only
-//!    say "would block", and the call goes to the poll at once.
+//!    after a short read or one that had to sleep in the poll (a write: after
+//!    a partial one, or a sleep) skips this try: the descriptor was drained
+//!    (or filled) and will likely make it say "would block", so the call goes
+//!    to the poll at once. That keeps a reader that is ahead of its writer at
+//!    two system calls a read (poll, read) instead of three. A wrong guess
+//!    costs a system call, never correctness.
 //! 3. Otherwise the thread registers a stop callback (on its own stack, no
 //!    allocation) that signals the thread's *wake-up descriptor*, checks the
 //!    token again, and blocks in one `poll(2)` on the descriptor and the wake-up

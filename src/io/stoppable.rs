@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{self as unix, UnixListener, UnixStream};
+use std::time::{Duration, Instant};
 
 use rustix::event::PollFlags;
 use rustix::io::Errno;
@@ -74,9 +75,8 @@ pub struct Stoppable<T> {
     /// What the descriptor turned out to be; found by the first call.
     kind: Kind,
     /// Whether the next read, or write, is expected to find the descriptor
-    /// not ready: set after a short read (the data was drained) or a short
-    /// write (the buffer filled). Such a call polls first, which saves the
-    /// system call that would only say "would block".
+    /// not ready (see `until_ready`): such a call polls first, which saves
+    /// the system call that would only say "would block".
     read_waits: bool,
     write_waits: bool,
     nonblocking: NonBlocking,
@@ -205,13 +205,10 @@ impl<T: Read + AsFd> Read for Stoppable<T> {
             return Ok(0);
         }
         let (fd, len) = (inner.as_fd(), buf.len());
-        let read = until_ready(fd, PollFlags::IN, token, *read_waits, || {
+        let short = |n: &usize| *n < len;
+        until_ready(fd, PollFlags::IN, token, read_waits, short, || {
             read_now(fd, kind, nonblocking, buf)
-        });
-        if let Ok(n) = read {
-            *read_waits = n < len;
-        }
-        read
+        })
     }
 }
 
@@ -232,13 +229,10 @@ impl<T: Write + AsFd> Write for Stoppable<T> {
             return Ok(0);
         }
         let fd = inner.as_fd();
-        let written = until_ready(fd, PollFlags::OUT, token, *write_waits, || {
+        let short = |n: &usize| *n < buf.len();
+        until_ready(fd, PollFlags::OUT, token, write_waits, short, || {
             write_now(fd, kind, nonblocking, buf)
-        });
-        if let Ok(n) = written {
-            *write_waits = n < buf.len();
-        }
-        written
+        })
     }
 
     /// `T`'s own flush (descriptors have nothing to flush).
@@ -307,17 +301,25 @@ impl<L: AsFd> Stoppable<L> {
         accept: impl Fn(&L) -> io::Result<(S, A)>,
     ) -> io::Result<(S, A)> {
         let fd = self.inner.as_fd();
-        until_ready(fd, PollFlags::IN, &self.token, false, || {
-            self.nonblocking.run(fd, |was_blocking| {
-                let (stream, peer) = accept(&self.inner)?;
-                // BSD-derived systems (macOS too) give an accepted socket the
-                // listener's O_NONBLOCK; Linux does not.
-                if was_blocking && cfg!(not(any(target_os = "linux", target_os = "android"))) {
-                    rustix::io::ioctl_fionbio(&stream, false)?;
-                }
-                Ok((stream, peer))
-            })
-        })
+        // No guess: concurrent accepts would share it.
+        until_ready(
+            fd,
+            PollFlags::IN,
+            &self.token,
+            &mut false,
+            |_| false,
+            || {
+                self.nonblocking.run(fd, |was_blocking| {
+                    let (stream, peer) = accept(&self.inner)?;
+                    // BSD-derived systems (macOS too) give an accepted socket the
+                    // listener's O_NONBLOCK; Linux does not.
+                    if was_blocking && cfg!(not(any(target_os = "linux", target_os = "android"))) {
+                        rustix::io::ioctl_fionbio(&stream, false)?;
+                    }
+                    Ok((stream, peer))
+                })
+            },
+        )
     }
 }
 
@@ -331,45 +333,65 @@ impl<T: fmt::Debug> fmt::Debug for Stoppable<T> {
 }
 
 /// Checks the token, tries `attempt`, and while it would block, waits for
-/// `events` on `fd` or the stop (the protocol in [`crate::io`]). With
-/// `wait_first`, the first try is skipped: the caller expects it to say
-/// "would block".
+/// `events` on `fd` or the stop (the protocol in [`crate::io`]).
+///
+/// `expect_wait` is a guess, kept by the caller, of whether the descriptor
+/// will not be ready: when it is set, the first try is skipped (it would
+/// only say "would block") and the call polls at once. It is updated from
+/// how this call went: set after a short transfer (`short`: the data was
+/// drained, or the buffer filled) or a poll that slept. A wrong guess costs
+/// one system call, never correctness.
 fn until_ready<R>(
     fd: BorrowedFd<'_>,
     events: PollFlags,
     token: &StopToken,
-    wait_first: bool,
+    expect_wait: &mut bool,
+    short: impl Fn(&R) -> bool,
     mut attempt: impl FnMut() -> io::Result<R>,
 ) -> io::Result<R> {
     token.check()?;
-    if !wait_first {
+    if !*expect_wait {
         match attempt() {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-            done => return done,
+            done => {
+                *expect_wait = done.as_ref().is_ok_and(&short);
+                return done;
+            }
         }
     }
-    wait_and_retry(fd, events, token, &mut attempt)
+    let (done, slept) = wait_and_retry(fd, events, token, &mut attempt);
+    *expect_wait = slept || done.as_ref().is_ok_and(short);
+    done
 }
 
-/// The slow path of [`until_ready`]: register, check, poll, retry.
+/// A poll that returns at once takes well under this; one that slept was
+/// woken by another thread, which takes longer.
+const SLEPT: Duration = Duration::from_micros(2);
+
+/// The slow path of [`until_ready`]: register, check, poll, retry. Also
+/// says whether the first poll slept.
 fn wait_and_retry<R>(
     fd: BorrowedFd<'_>,
     events: PollFlags,
     token: &StopToken,
     attempt: &mut impl FnMut() -> io::Result<R>,
-) -> io::Result<R> {
-    with_stop_wake(token, |wake| {
+) -> (io::Result<R>, bool) {
+    let mut slept = None;
+    let done = with_stop_wake(token, |wake| {
         // Registered: a stop after this check signals `wake`.
         token.check()?;
         loop {
+            let start = Instant::now();
             poll_with_wake(Some(fd), events, wake, None)?;
+            slept.get_or_insert_with(|| start.elapsed() >= SLEPT);
             token.check()?;
             match attempt() {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                 done => return done,
             }
         }
-    })
+    });
+    (done, slept.unwrap_or(false))
 }
 
 fn read_now(
