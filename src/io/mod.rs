@@ -90,6 +90,8 @@ use crate::Stopped;
 #[cfg(all(unix, feature = "io"))]
 mod nonblocking;
 #[cfg(all(unix, feature = "io"))]
+mod ready;
+#[cfg(all(unix, feature = "io"))]
 mod stoppable;
 #[cfg(all(unix, feature = "io"))]
 pub(crate) mod wake;
