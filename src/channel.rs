@@ -37,6 +37,13 @@
 //! sweep. Sweeps run as the table grows (when it has doubled since the last
 //! one), so their cost is amortised over the calls.
 //!
+//! The one way to grow it: states that stay stoppable after their owner is
+//! done with them. A `child_of` state made per request, given a receiver and
+//! then dropped without a stop, is still stoppable through its link, so its
+//! entry (and its link in the parent's list) lives until the parent stops.
+//! Stop such a state when its work ends (`request_stop` on its source, a
+//! `JThread`'s drop does it), and its entry goes at once.
+//!
 //! # `std::sync::mpsc`
 //!
 //! `std`'s channels have no `select`. A worker that blocks in
