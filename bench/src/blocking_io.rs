@@ -3,7 +3,7 @@
 //! park/unpark floor, and what the wrapper costs on a loopback stream.
 //!
 //! Latency: one long-lived waiter thread; per trial it gets a fresh token,
-//! says it is about to block, and blocks; the requester sleeps 200 us (so that
+//! says it is about to block, and blocks; the requester spins 200 us (so that
 //! it really is blocked), reads the clock and requests the stop; the waiter
 //! reads the clock as soon as the call returns. The floor is the same trial
 //! with the waiter parked (`thread::park`) and a `StopCallback` that unparks
@@ -74,7 +74,12 @@ fn stop_latency(
         while !ready.load(Ordering::Acquire) {
             thread::yield_now();
         }
-        thread::sleep(Duration::from_micros(200));
+        // Spun, not slept: a requester that slept would first have to wake
+        // up itself, and the figures would swing with the idle states of its core.
+        let blocked_at = Instant::now();
+        while blocked_at.elapsed() < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        }
         let start = Instant::now();
         source.request_stop();
         let returned = woke.recv().expect("the waiter is gone");
