@@ -3,7 +3,7 @@
 use core::fmt;
 use core::pin::Pin;
 
-use crate::state::{Exclusive, PinnedCallback, Registered, StateRef};
+use crate::state::{Exclusive, PinnedCallback, Registered, SpareBox, StateRef};
 use crate::StopToken;
 
 /// Runs a callback when a stop is requested (C++ `std::stop_callback`).
@@ -112,7 +112,7 @@ pub(crate) enum ByValue<T: StateRef, F> {
     /// run inside `new` (`None`), with no allocation held.
     Unregistered(Exclusive<Option<F>>),
     /// Held for its `Drop`, which deregisters.
-    Registered(#[allow(dead_code)] Pin<Box<PinnedCallback<T, F>>>),
+    Registered(#[allow(dead_code)] Pin<SpareBox<PinnedCallback<T, F>>>),
 }
 
 impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
@@ -120,13 +120,13 @@ impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
         let Some(state) = token.stop_state() else {
             return ByValue::Unregistered(Exclusive::new(Some(callback)));
         };
-        if state.stop_requested() {
-            return Self::ran(callback);
+        // One look at the flags (a read of the line the lock is on).
+        match state.peek() {
+            Registered::Stopped => return Self::ran(callback),
+            Registered::Impossible => return ByValue::Unregistered(Exclusive::new(Some(callback))),
+            Registered::Linked => {}
         }
-        if !state.stop_possible() {
-            return ByValue::Unregistered(Exclusive::new(Some(callback)));
-        }
-        let mut registration = Box::pin(PinnedCallback::new(token.clone(), callback));
+        let mut registration = SpareBox::pin(PinnedCallback::new(token.clone(), callback));
         // A stop or an abandonment that came meanwhile (while the allocator
         // ran, say) leaves nothing linked: the box is freed at once.
         match registration.as_mut().register_outcome() {

@@ -152,6 +152,10 @@ struct Timer {
 struct Queue {
     entries: BTreeMap<Key, SharedWeak>,
     next_id: u64,
+    /// When the timer thread wakes next on its own (`None`: not before it
+    /// is notified). An entry due before that notifies it; a later one, or a
+    /// removal, does not (the thread finds out when it wakes, and sleeps on).
+    wakes_at: Option<Instant>,
 }
 
 /// Removes the entry `(at, id)`, if it has not fired: the state's teardown
@@ -173,9 +177,14 @@ fn schedule(at: Instant, weak: SharedWeak) -> TimerHook {
     let id = queue.next_id;
     queue.next_id += 1;
     queue.entries.insert((at, id), weak);
-    let earliest = queue.entries.keys().next() == Some(&(at, id));
+    // The thread must wake earlier than it planned to: tell it, once (it
+    // sets `wakes_at` again when it goes back to sleep).
+    let sooner = queue.wakes_at.is_none_or(|wakes_at| at < wakes_at);
+    if sooner {
+        queue.wakes_at = Some(at);
+    }
     drop(queue);
-    if earliest {
+    if sooner {
         timer.changed.notify_one();
     }
     TimerHook { at, id, cancel }
@@ -209,6 +218,7 @@ impl Timer {
         loop {
             let now = Instant::now();
             let Some((&(at, _), _)) = queue.entries.first_key_value() else {
+                queue.wakes_at = None;
                 queue = self
                     .changed
                     .wait(queue)
@@ -216,6 +226,7 @@ impl Timer {
                 continue;
             };
             if at > now {
+                queue.wakes_at = Some(at);
                 queue = self
                     .changed
                     .wait_timeout(queue, at - now)

@@ -6,7 +6,7 @@ use crate::callback::ByValue;
 use std::time::Duration;
 
 use crate::state::{wait_on, StateRef, StopFuture, StopState};
-use crate::StopReason;
+use crate::{StopReason, Stopped};
 
 /// A stop source that holds its stop state inline (C++26
 /// `std::inplace_stop_source`): no shared ownership, no allocation.
@@ -208,6 +208,26 @@ impl InplaceStopToken<'_> {
     #[inline]
     pub fn stop_requested(&self) -> bool {
         self.state.is_some_and(StopState::stop_requested)
+    }
+
+    /// `Err(Stopped)` once the source was stopped, `Ok(())` before (see
+    /// [`StopToken::check`](crate::StopToken::check)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let source = stoptoken::InplaceStopSource::new();
+    /// assert_eq!(source.token().check(), Ok(()));
+    /// source.request_stop();
+    /// assert_eq!(source.token().check(), Err(stoptoken::Stopped));
+    /// ```
+    #[inline]
+    pub fn check(&self) -> Result<(), Stopped> {
+        if self.stop_requested() {
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether the token is engaged (made by a source, not by `default`).

@@ -50,11 +50,17 @@
 //!   alive forever, and may still run.
 
 mod callback;
+#[cfg(feature = "crossbeam-channel")]
+pub mod channel;
 mod deadline;
 mod inplace;
+pub mod io;
 mod link;
 mod never;
 mod panic_message;
+#[cfg(all(unix, feature = "io"))]
+#[path = "io/process.rs"]
+pub mod process;
 mod reason;
 #[cfg(feature = "signal")]
 pub mod signal;

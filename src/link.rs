@@ -51,7 +51,10 @@ impl StopSource {
     /// ```
     #[must_use = "a source that is dropped at once cannot request a stop; keep it, or keep only `.token()` to observe the parent's stop"]
     pub fn child_of(parent: &StopToken) -> StopSource {
-        StopSource::any_of([parent])
+        match parent.shared() {
+            Some(parent) => StopSource::from_new(Shared::new_child(parent)),
+            None => StopSource::new(),
+        }
     }
 
     /// A new engaged source that is stopped when any of `tokens` is stopped (at

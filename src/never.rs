@@ -1,6 +1,7 @@
 //! A token that can never be stopped (C++26 `std::never_stop_token`).
 
 use crate::state::Exclusive;
+use crate::Stopped;
 
 /// A token that is never stopped (C++26 `std::never_stop_token`).
 ///
@@ -56,6 +57,19 @@ impl NeverStopToken {
     #[inline(always)]
     pub const fn stop_possible(&self) -> bool {
         false
+    }
+
+    /// Always `Ok(())`: no stop can come. A `const fn`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// const CHECKED: Result<(), stoptoken::Stopped> = stoptoken::NeverStopToken.check();
+    /// assert_eq!(CHECKED, Ok(()));
+    /// ```
+    #[inline(always)]
+    pub const fn check(&self) -> Result<(), Stopped> {
+        Ok(())
     }
 }
 

@@ -1,7 +1,9 @@
 //! The token abstraction (C++ `stoppable_token` and `unstoppable_token`).
 
 use crate::never::NeverStopCallback;
-use crate::{InplaceStopCallback, InplaceStopToken, NeverStopToken, StopCallback, StopToken};
+use crate::{
+    InplaceStopCallback, InplaceStopToken, NeverStopToken, StopCallback, StopToken, Stopped,
+};
 
 /// What every stop token can do (C++ `std::stoppable_token`): be queried, and
 /// take a callback that runs on the stop.
@@ -45,6 +47,39 @@ pub trait StoppableToken: Clone + PartialEq + Send + Sync {
 
     /// Whether a stop can still be requested or was requested.
     fn stop_possible(&self) -> bool;
+
+    /// `Err(Stopped)` once a stop was requested, `Ok(())` before: for `?` in
+    /// loops written once for every token type. Provided, from
+    /// [`stop_requested`](StoppableToken::stop_requested), so it is constant
+    /// `Ok(())` for [`NeverStopToken`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{NeverStopToken, StopSource, StoppableToken, Stopped};
+    ///
+    /// fn count(token: &impl StoppableToken, rounds: u32) -> Result<u32, Stopped> {
+    ///     let mut done = 0;
+    ///     for _ in 0..rounds {
+    ///         token.check()?;
+    ///         done += 1;
+    ///     }
+    ///     Ok(done)
+    /// }
+    ///
+    /// let source = StopSource::new();
+    /// source.request_stop();
+    /// assert_eq!(count(&source.token(), 3), Err(Stopped));
+    /// assert_eq!(count(&NeverStopToken, 3), Ok(3));
+    /// ```
+    #[inline]
+    fn check(&self) -> Result<(), Stopped> {
+        if self.stop_requested() {
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
+    }
 
     /// Registers `callback` to run on the stop, with the rules of
     /// [`StopCallback::new`].

@@ -35,3 +35,37 @@ impl fmt::Display for Stopped {
 }
 
 impl std::error::Error for Stopped {}
+
+/// A stop as an I/O error, so that `?` passes it through `io::Result` code:
+/// kind [`Other`](std::io::ErrorKind::Other), the inner error a `Stopped`
+/// ([`stoptoken::io::is_stopped`](crate::io::is_stopped) tells it apart).
+///
+/// Not [`Interrupted`](std::io::ErrorKind::Interrupted): std's `read_exact`,
+/// `write_all`, `read_to_end` and `io::copy` retry that kind forever, so a
+/// stop reported as `Interrupted` would never end them. Converting allocates
+/// once (the error's box), on the stop path only.
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use stoptoken::{StopSource, Stopped};
+///
+/// fn copy_until_stopped(token: &stoptoken::StopToken) -> io::Result<u64> {
+///     token.check()?; // a `Stopped` becomes an `io::Error`
+///     Ok(0)
+/// }
+///
+/// let source = StopSource::new();
+/// source.request_stop();
+/// let error = copy_until_stopped(&source.token()).unwrap_err();
+/// assert_eq!(error.kind(), io::ErrorKind::Other);
+/// assert!(stoptoken::io::is_stopped(&error));
+/// assert_eq!(error.to_string(), Stopped.to_string());
+/// ```
+impl From<Stopped> for std::io::Error {
+    #[cold]
+    fn from(stopped: Stopped) -> Self {
+        std::io::Error::other(stopped)
+    }
+}

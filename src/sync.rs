@@ -93,12 +93,16 @@ impl ThreadKey {
 }
 
 /// One step of a spin-wait on a lock that is only ever held for a few pointer
-/// writes: a pause hint at first, then a yield to the scheduler so that a lock
-/// holder that was preempted can run.
+/// writes: 1, 2, then 4 pause hints (a holder that runs is done by then), then
+/// a yield to the scheduler at each further miss, so that a holder that was
+/// preempted can run. Measured on 2 cores with other processes running
+/// (`bench` bin `contend`): yielding after 63 pauses instead tripled the
+/// contended registration's cost. libstdc++ yields at every miss, which was
+/// seen to collapse with a third busy process on a 2-core machine (issue 13).
 #[cfg(not(stoptoken_loom))]
 #[inline]
 pub(crate) fn spin_wait(spins: &mut u32) {
-    if *spins < 6 {
+    if *spins < 3 {
         for _ in 0..(1u32 << *spins) {
             std::hint::spin_loop();
         }

@@ -5,7 +5,7 @@ use core::fmt;
 use std::time::{Duration, Instant};
 
 use crate::state::{same_state, wait_on, SharedRef, StateRef, StopFuture, StopState};
-use crate::StopReason;
+use crate::{StopReason, Stopped};
 
 /// Observes the stop state of a [`StopSource`](crate::StopSource) (C++
 /// `std::stop_token`).
@@ -66,6 +66,38 @@ impl StopToken {
         self.shared
             .as_ref()
             .is_some_and(|shared| shared.state().stop_requested())
+    }
+
+    /// `Err(Stopped)` once a stop was requested, `Ok(())` before: the
+    /// [`stop_requested`](StopToken::stop_requested) check in the shape `?`
+    /// wants, for loops and for rayon's `try_for_each`. One atomic load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::{StopSource, StopToken, Stopped};
+    ///
+    /// fn sum(values: &[u64], token: &StopToken) -> Result<u64, Stopped> {
+    ///     let mut total = 0;
+    ///     for chunk in values.chunks(1024) {
+    ///         token.check()?;
+    ///         total += chunk.iter().sum::<u64>();
+    ///     }
+    ///     Ok(total)
+    /// }
+    ///
+    /// let source = StopSource::new();
+    /// assert_eq!(sum(&[1, 2, 3], &source.token()), Ok(6));
+    /// source.request_stop();
+    /// assert_eq!(sum(&[1, 2, 3], &source.token()), Err(Stopped));
+    /// ```
+    #[inline]
+    pub fn check(&self) -> Result<(), Stopped> {
+        if self.stop_requested() {
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether a stop can still be seen through this token: `true` if a stop

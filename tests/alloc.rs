@@ -323,35 +323,51 @@ fn a_callback_run_inside_new_leaves_no_allocation_held() {
         1,
         "ran inside new"
     );
-    assert_eq!(left, 0, "the StopCallback holds its unused node");
+    // The freed node is kept as the thread's one spare block, not by the
+    // callback: dropping the callback frees nothing more.
+    assert_eq!(left, 1, "the node is the thread's spare");
     assert!(
         format!("{callback:?}").contains("registered: false"),
         "{callback:?}"
     );
-    drop(callback);
-
-    // The same for the inplace form, which shares the by-value registration.
-    let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let source = InplaceStopSource::new();
-    let counter = ran.clone();
-    let mut callback = None;
-    let left = left_allocated(|| {
-        callback = Some(stop_during_the_next_allocation(&source, || {
-            InplaceStopCallback::new(source.token(), move || {
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            })
-        }));
-    });
     assert_eq!(
-        ran.load(std::sync::atomic::Ordering::Relaxed),
-        1,
-        "ran inside new"
+        left_allocated(|| drop(callback)),
+        0,
+        "the StopCallback held its unused node"
     );
-    assert_eq!(left, 0, "the InplaceStopCallback holds its unused node");
-    assert!(
-        format!("{callback:?}").contains("registered: false"),
-        "{callback:?}"
-    );
+
+    // The same for the inplace form, which shares the by-value registration,
+    // on a new thread (whose spare is empty, so that `new` allocates).
+    std::thread::spawn(|| {
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let source = InplaceStopSource::new();
+        let counter = ran.clone();
+        let mut callback = None;
+        let left = left_allocated(|| {
+            callback = Some(stop_during_the_next_allocation(&source, || {
+                InplaceStopCallback::new(source.token(), move || {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })
+            }));
+        });
+        assert_eq!(
+            ran.load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "ran inside new"
+        );
+        assert_eq!(left, 1, "the node is the thread's spare");
+        assert!(
+            format!("{callback:?}").contains("registered: false"),
+            "{callback:?}"
+        );
+        assert_eq!(
+            left_allocated(|| drop(callback)),
+            0,
+            "the InplaceStopCallback held its unused node"
+        );
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]
@@ -362,6 +378,13 @@ fn a_registered_callback_holds_its_node_until_dropped() {
     let left = left_allocated(|| callback = Some(StopCallback::new(&token, || {})));
     assert_eq!(left, 1);
     assert!(format!("{callback:?}").contains("registered: true"));
-    let left = left_allocated(|| drop(callback.take()));
-    assert_eq!(left, -1);
+    // The dropped node stays as the thread's spare...
+    assert_eq!(left_allocated(|| drop(callback.take())), 0);
+    // ...which the next registration takes, allocating nothing.
+    let (count, again) = allocations(|| StopCallback::new(&token, || {}));
+    assert_eq!(count, 0);
+    // A second one at the same time allocates; dropping both keeps one spare.
+    let (count, second) = allocations(|| StopCallback::new(&token, || {}));
+    assert_eq!(count, 1);
+    assert_eq!(left_allocated(|| drop((again, second))), -1);
 }

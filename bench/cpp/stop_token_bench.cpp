@@ -164,30 +164,61 @@ double any_of(std::uint64_t n) {
     });
 }
 
-// Two threads register and deregister on one token; ns per op as seen by
-// each thread (wall time / ops per thread).
-double contended_register(std::uint64_t n) {
+// `threads` threads register and deregister on one token; ns per op as seen
+// by each thread (wall time / ops per thread).
+double contended_register_on(std::uint64_t n, int threads) {
     std::stop_source source;
     std::stop_token token = source.get_token();
     std::atomic<int> arrived{0};
     auto loop = [&] {
         arrived.fetch_add(1);
-        while (arrived.load() < 2) std::this_thread::yield();
+        while (arrived.load() < threads) std::this_thread::yield();
         for (std::uint64_t i = 0; i < n; ++i) {
             std::stop_callback<Noop> callback(token, Noop{});
             keep(callback);
         }
     };
-    std::thread other(loop);
+    std::vector<std::thread> others;
+    for (int t = 1; t < threads; ++t) others.emplace_back(loop);
     arrived.fetch_add(1);
-    while (arrived.load() < 2) std::this_thread::yield();
+    while (arrived.load() < threads) std::this_thread::yield();
     auto start = Clock::now();
     for (std::uint64_t i = 0; i < n; ++i) {
         std::stop_callback<Noop> callback(token, Noop{});
         keep(callback);
     }
-    other.join();
+    for (auto& other : others) other.join();
     return ns_between(start, Clock::now());
+}
+
+double contended_register(std::uint64_t n) { return contended_register_on(n, 2); }
+double contended_register_4(std::uint64_t n) { return contended_register_on(n, 4); }
+
+// request_stop with kCallbacks callbacks while another thread keeps polling
+// stop_requested() on the same token; only the request is timed.
+double request_stop_1000_polled(std::uint64_t n) {
+    double total = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::stop_source source;
+        std::stop_token token = source.get_token();
+        std::vector<std::unique_ptr<std::stop_callback<Noop>>> callbacks;
+        callbacks.reserve(kCallbacks);
+        for (std::size_t j = 0; j < kCallbacks; ++j)
+            callbacks.push_back(std::make_unique<std::stop_callback<Noop>>(token, Noop{}));
+        std::atomic<bool> polling{false};
+        std::thread poller([&] {
+            polling.store(true);
+            while (!token.stop_requested()) {
+            }
+        });
+        while (!polling.load()) std::this_thread::yield();
+        auto start = Clock::now();
+        bool first = source.request_stop();
+        total += ns_between(start, Clock::now());
+        keep(first);
+        poller.join();
+    }
+    return total;
 }
 
 double jthread_spawn_join(std::uint64_t n) {
@@ -305,6 +336,8 @@ int main(int argc, char** argv) {
     std::thread([] {}).join();  // from here on the process is multi-threaded
     for (const Op& op : kSingle) report(std::string("mt.") + op.name, median_ns_per_op(op.bench));
     report("contended_register", median_ns_per_op(contended_register));
+    report("contended_register_4", median_ns_per_op(contended_register_4));
+    report("request_stop_1000_polled", median_ns_per_op(request_stop_1000_polled));
     report("jthread_spawn_join", median_ns_per_op(jthread_spawn_join));
     report("thread_spawn_join", median_ns_per_op(thread_spawn_join));
     report("cancel_latency", median_ns_of_samples(cancel_latency, 101));

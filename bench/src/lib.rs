@@ -7,6 +7,7 @@
 //! benches (`iter_custom`), and the callgrind driver (`compare --callgrind`).
 //! See `README.md` for what each operation measures in each implementation.
 
+pub mod blocking_io;
 pub mod composed;
 pub mod contended;
 pub mod cpp;

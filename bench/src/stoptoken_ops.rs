@@ -170,4 +170,5 @@ pub const SINGLE_THREAD: &[(&str, crate::Bench)] = &[
     ),
     ("request_stop_0", source_new_request_stop_drop),
     ("child_token", child_token),
+    ("request_stop_1000", request_stop_1000),
 ];

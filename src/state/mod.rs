@@ -123,6 +123,7 @@ mod node;
 mod parker;
 mod registration;
 mod shared;
+mod spare;
 mod waker;
 
 use core::panic::AssertUnwindSafe;
@@ -138,6 +139,7 @@ pub(crate) use parker::wait_on;
 pub use registration::PinnedCallback;
 pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
 pub(crate) use shared::{same_state, Shared, SharedRef, SharedWeak, TimerHook};
+pub(crate) use spare::SpareBox;
 pub use waker::StopFuture;
 
 /// Bit 0 of `flags`: a stop was requested.
@@ -258,6 +260,22 @@ impl StopState {
     pub(crate) fn stop_possible(&self) -> bool {
         // Acquire: as in `stop_requested`, for the case where bit 0 is what we see.
         possible(self.flags.load(Ordering::Acquire))
+    }
+
+    /// What a registration made now would most likely become, in one load:
+    /// `Stopped`, `Impossible`, or `Linked` (a stop can still come). Only a
+    /// hint: the registration decides under the lock.
+    #[inline]
+    pub(crate) fn peek(&self) -> Registered {
+        // Acquire: as in `stop_requested`.
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & STOP != 0 {
+            Registered::Stopped
+        } else if possible(flags) {
+            Registered::Linked
+        } else {
+            Registered::Impossible
+        }
     }
 
     /// Counts one more source (a clone of a live one).

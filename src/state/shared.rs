@@ -26,7 +26,7 @@
 //! state on a worklist (it won the state's one event, invariant 6 of the
 //! state module) or on the dying stack (it released the last handle).
 
-use core::mem::{self, ManuallyDrop};
+use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::ptr::{addr_of_mut, NonNull};
 use std::time::Instant;
@@ -127,6 +127,49 @@ impl Shared {
         SharedRef(Self::allocate(1))
     }
 
+    /// [`Shared::new_linked`] with one parent and no timer (`child_of`), on
+    /// the shortest path: the link is written in place in the new state.
+    pub(crate) fn new_child(parent: &SharedRef) -> SharedRef {
+        // One stopper for the source being made, one for the link.
+        let ptr = Self::allocate(2);
+        let target = SharedRef(ptr);
+        let link = LinkNode::new(parent.clone(), ptr);
+        // SAFETY: no other thread knows the state yet (invariant S1); the
+        // slot holds `LinkSet::None`, which needs no drop.
+        target
+            .links
+            .with_mut(|slot| unsafe { slot.write(LinkSet::One(link)) });
+        // SAFETY: as for the links; read only through handles made after.
+        target
+            .deadline
+            .with_mut(|slot| unsafe { *slot = parent.deadline() });
+        // SAFETY: the slot was written just above and is not moved again.
+        let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
+        target.register_links(links);
+        target
+    }
+
+    /// Links each of `links` into its parent, stopping this (new) state at
+    /// once if a parent is already stopped.
+    fn register_links(&self, links: &[LinkNode]) {
+        for link in links {
+            if self.state.stop_requested() {
+                break; // the rest need not be registered
+            }
+            match link.register() {
+                Registered::Linked => {}
+                Registered::Stopped => {
+                    let reason = link.parent().state.stop_reason().cloned();
+                    self.state
+                        .request_stop_if_possible(reason.unwrap_or_default());
+                }
+                // A link that can never fire is no stopper. Our own source
+                // still counts, so this never abandons the state.
+                Registered::Impossible => self.state.remove_source(),
+            }
+        }
+    }
+
     /// A state with one source that is stopped when any of `parents` is
     /// stopped (at once if one already is), with the reason of the first to
     /// stop it, and, if `timer` is given, at its instant, by the entry that
@@ -171,23 +214,7 @@ impl Shared {
             .with_mut(|slot| unsafe { *slot = earliest.get() });
         // SAFETY: the links are not moved again: the slot is written once.
         let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
-        for link in links {
-            if target.state.stop_requested() {
-                break; // the rest need not be registered
-            }
-            match link.register() {
-                Registered::Linked => {}
-                Registered::Stopped => {
-                    let reason = link.parent().state.stop_reason().cloned();
-                    target
-                        .state
-                        .request_stop_if_possible(reason.unwrap_or_default());
-                }
-                // A link that can never fire is no stopper. Our own source
-                // still counts, so this never abandons the state.
-                Registered::Impossible => target.state.remove_source(),
-            }
-        }
+        target.register_links(links);
         if let Some((at, schedule)) = timer {
             let hook = schedule(at, target.downgrade());
             // SAFETY: only the teardown reads the slot, and it cannot start
@@ -348,38 +375,29 @@ impl Shared {
     unsafe fn detach(ptr: NonNull<Shared>, dying: &mut Option<NonNull<Shared>>) {
         // SAFETY: the caller owns the dying state.
         let shared = unsafe { ptr.as_ref() };
-        {
-            // SAFETY: the teardown runs once, after the last handle (S1); the
-            // links are handled in place (they are linked where they are).
-            let links = shared.links.with(|slot| unsafe { &*slot }.as_slice());
-            for link in links {
-                link.deregister();
-            }
-            // SAFETY: as for `links`.
-            if let Some(hook) = shared.timer.with_mut(|slot| unsafe { (*slot).take() }) {
-                (hook.cancel)(hook.at, hook.id);
-            }
-            for link in links {
-                let parent = link.parent_ptr();
-                // SAFETY: the link owned one handle of its parent, given up now.
-                if unsafe { parent.as_ref() }.drop_ref() {
-                    // SAFETY: that was the parent's last handle: this thread
-                    // owns its `next` now (invariant S2).
-                    unsafe { parent.as_ref() }
-                        .next
-                        .with_mut(|next| unsafe { *next = *dying });
-                    *dying = Some(parent);
-                }
+        // SAFETY: the teardown runs once, after the last handle (S1); the
+        // links are handled in place (they are linked where they are). The
+        // block of an any-of's links is freed with the state.
+        let links = shared.links.with(|slot| unsafe { &*slot }.as_slice());
+        for link in links {
+            link.deregister();
+        }
+        // SAFETY: as for `links`; the hook is `Copy`, read once.
+        if let Some(hook) = shared.timer.with(|slot| unsafe { *slot }) {
+            (hook.cancel)(hook.at, hook.id);
+        }
+        for link in links {
+            let parent = link.parent_ptr();
+            // SAFETY: the link owned one handle of its parent, given up now.
+            if unsafe { parent.as_ref() }.drop_ref() {
+                // SAFETY: that was the parent's last handle: this thread
+                // owns its `next` now (invariant S2).
+                unsafe { parent.as_ref() }
+                    .next
+                    .with_mut(|next| unsafe { *next = *dying });
+                *dying = Some(parent);
             }
         }
-        // Memory only: the parents' handles were given up above, and no link
-        // is linked any more.
-        // SAFETY: as for `links`, whose borrow ended above.
-        drop(
-            shared
-                .links
-                .with_mut(|slot| unsafe { mem::replace(&mut *slot, LinkSet::None) }),
-        );
     }
 
     /// Gives up one weak reference (or the one all the handles held); the

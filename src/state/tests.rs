@@ -587,3 +587,24 @@ mod reentrant_waker {
         assert!(future.as_mut().poll(&mut cx).is_ready());
     }
 }
+
+#[test]
+fn spare_boxes_of_different_layouts_and_threads_are_freed_once() {
+    use super::SpareBox;
+    let small = SpareBox::pin(7u64);
+    let big = SpareBox::pin([3u8; 48]);
+    assert_eq!(*small, 7);
+    drop(small); // becomes the spare
+    let reused = SpareBox::pin(8u64); // takes it
+    let other = SpareBox::pin(String::from("drops its own heap data"));
+    drop(big); // the spare again
+    let moved = thread::spawn(move || {
+        let on_thread = SpareBox::pin(9u64);
+        assert_eq!(*reused + *on_thread, 17);
+        drop(reused); // a block from another thread, kept by this one
+        drop(other);
+    });
+    moved.join().unwrap();
+    let fits_not = SpareBox::pin(1u32); // the spare ([u8; 48]) does not fit
+    assert_eq!(*fits_not, 1);
+}

@@ -219,6 +219,24 @@ fn measure_rust(cxx: &HashMap<String, f64>) -> Vec<Row> {
             Some(m(contended::tokio_cancelled)),
         ),
         Row::new(
+            "contended_register, 4 threads on 2 cores (by-value)",
+            Some(m(contended::stoptoken_by_value_4)),
+            c("contended_register_4"),
+            Some(m(contended::tokio_cancelled_4)),
+        ),
+        Row::new(
+            "contended_register, 4 threads on 2 cores (pinned)",
+            Some(m(contended::stoptoken_pinned_4)),
+            c("contended_register_4"),
+            Some(m(contended::tokio_cancelled_4)),
+        ),
+        Row::new(
+            "request_stop_1000 per callback, another thread polling",
+            per_cb(Some(m(contended::stoptoken_request_stop_1000_polled))),
+            per_cb(c("request_stop_1000_polled")),
+            per_cb(Some(m(contended::tokio_request_stop_1000_polled))),
+        ),
+        Row::new(
             jthread_name,
             Some(m(threads::jthread_spawn_join)),
             c("jthread_spawn_join"),
