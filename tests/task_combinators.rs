@@ -118,7 +118,7 @@ fn until_stopped_never_polls_the_inner_future_when_already_stopped() {
     let polled = Arc::new(AtomicBool::new(false));
     let dropped = Arc::new(AtomicBool::new(false));
     let (flag, guard) = (polled.clone(), DropFlag(dropped.clone()));
-    let outcome = block_on(until_stopped_with(&source.token(), async move {
+    let outcome = block_on(until_stopped_with(source.token(), async move {
         let _guard = guard;
         flag.store(true, Ordering::SeqCst);
     }));

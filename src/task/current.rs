@@ -13,14 +13,14 @@
 //!
 //! The wrapped future is dropped the same way, inside one more such scope: as
 //! soon as it completes (in the poll that completed it), or, if the wrapper is
-//! dropped first, in the wrapper's drop, whether it was polled or not (until
-//! its first poll the wrapper holds the token and the future in [`Parts`],
-//! whose own `Drop` installs the token). So the `Drop` of anything the future
-//! owns sees the token through `current_token()` too.
+//! dropped first, in the wrapper's drop, whether it was polled or not. So the
+//! `Drop` of anything the future owns sees the token through `current_token()`
+//! too.
 
 use core::cell::Cell;
-use core::future::{poll_fn, Future};
-use core::pin::{pin, Pin};
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::StopToken;
@@ -57,7 +57,43 @@ thread_local! {
 /// assert!(seen);
 /// assert!(!current_token().stop_possible()); // outside: disengaged
 /// ```
+///
+/// # Spawned tasks lose it
+///
+/// The token is current only inside the polls of a `with_stop_token` future,
+/// so a task handed to a plain `tokio::spawn` (or any executor's `spawn`) from
+/// inside one runs outside it: there `current_token()` is a disengaged token
+/// that is never stopped, silently. Wrap the spawned future in
+/// `with_stop_token(current_token(), ..)` (taken before the spawn), or use
+/// `task::spawn` (feature `tokio`), which does that with a child token. Code
+/// that must not run unstoppable can tell the two cases apart with
+/// [`try_current_token`].
 pub fn current_token() -> StopToken {
+    try_current_token().unwrap_or_default()
+}
+
+/// The current token, as [`current_token`] returns it, or `None` outside any
+/// [`with_stop_token`] (for instance in a task spawned with a plain
+/// `tokio::spawn` from inside one: see [`current_token`]).
+///
+/// A `with_stop_token(StopToken::default(), ..)` makes a disengaged token
+/// current on purpose: inside it this returns `Some` of that token.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{try_current_token, with_stop_token};
+/// use stoptoken::StopSource;
+///
+/// assert_eq!(try_current_token(), None); // not inside any with_stop_token
+///
+/// let source = StopSource::new();
+/// let inside = futures::executor::block_on(with_stop_token(source.token(), async {
+///     try_current_token()
+/// }));
+/// assert_eq!(inside, Some(source.token()));
+/// ```
+pub fn try_current_token() -> Option<StopToken> {
     CURRENT
         .try_with(|slot| {
             let token = slot.take();
@@ -67,7 +103,6 @@ pub fn current_token() -> StopToken {
         })
         .ok()
         .flatten()
-        .unwrap_or_default()
 }
 
 /// Runs `future` with `token` as its current token: every future awaited
@@ -91,8 +126,8 @@ pub fn current_token() -> StopToken {
 ///
 /// [`until_stopped`]: super::until_stopped
 ///
-/// The returned future is anonymous: it holds `future` in place, with no
-/// allocation; box it if its type has to be named.
+/// The returned [`WithStopToken`] holds `future` in place, with no
+/// allocation.
 ///
 /// # Examples
 ///
@@ -139,55 +174,61 @@ pub fn current_token() -> StopToken {
 /// source.request_stop();
 /// drop(started); // `Cleanup::drop` runs with the token current
 /// ```
-pub fn with_stop_token<F: Future>(token: StopToken, future: F) -> impl Future<Output = F::Output> {
-    let mut parts = Parts {
+pub fn with_stop_token<F: Future>(token: StopToken, future: F) -> WithStopToken<F> {
+    WithStopToken {
         token: Some(token),
         future: Some(future),
-    };
-    // Until its first poll this block holds `parts` only; it then pins the
-    // future in its own frame and leaves `parts` the token.
-    async move {
-        let mut scope = Scope {
-            future: pin!(parts.future.take()),
-            token: &mut parts.token,
-        };
-        poll_fn(move |cx| scope.poll(cx)).await
     }
 }
 
-/// What [`with_stop_token`] was given: dropped unpolled, it drops the future
-/// with the token current.
+/// The future of [`with_stop_token`] and
+/// [`FutureExt::with_stop_token`](super::FutureExt::with_stop_token): `future`
+/// polled, and dropped, with a token as the current token.
 ///
-/// Invariant: `future` is `Some` until the first poll moves it into a
-/// [`Scope`].
-struct Parts<F> {
+/// # Panics
+///
+/// Polling it again after it returned `Ready` panics.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{current_token, with_stop_token, WithStopToken};
+/// use stoptoken::StopSource;
+///
+/// fn observed(source: &StopSource) -> WithStopToken<impl std::future::Future<Output = bool>> {
+///     with_stop_token(source.token(), async { current_token().stop_possible() })
+/// }
+///
+/// let source = StopSource::new();
+/// assert!(futures::executor::block_on(observed(&source)));
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct WithStopToken<F> {
+    /// The token installed around each poll and around the drop of `future`;
+    /// empty only while it is installed.
     token: Option<StopToken>,
+    /// `None` once it has completed (it is dropped in the poll that completes
+    /// it).
+    ///
+    /// Invariant (structural pinning): once `self` is pinned, `future` is never
+    /// moved out of, only dropped in place (`Pin::set`, or an assignment in
+    /// `drop`); `WithStopToken` is `Unpin` only when `F` is.
     future: Option<F>,
 }
 
-impl<F> Drop for Parts<F> {
-    fn drop(&mut self) {
-        if let Some(future) = self.future.take() {
-            scoped(&mut self.token, || drop(future));
-        }
-    }
-}
+impl<F: Future> Future for WithStopToken<F> {
+    type Output = F::Output;
 
-/// The body of [`with_stop_token`]: a future polled, and dropped, with a token
-/// as the current token.
-///
-/// Invariant: `future` is `None` once it has completed.
-struct Scope<'a, F> {
-    token: &'a mut Option<StopToken>,
-    future: Pin<&'a mut Option<F>>,
-}
-
-impl<F: Future> Scope<'_, F> {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let future = &mut self.future;
-        scoped(self.token, || {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned (the invariant on the type):
+        // it is only used through `Pin::new_unchecked` below and dropped in
+        // place; `token` is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above, `future` is never moved while `self` is pinned.
+        let mut future = unsafe { Pin::new_unchecked(&mut this.future) };
+        scoped(&mut this.token, || {
             let Some(running) = future.as_mut().as_pin_mut() else {
-                unreachable!("with_stop_token: the async block ends with its future");
+                panic!("WithStopToken polled after it completed");
             };
             let output = running.poll(cx);
             if output.is_ready() {
@@ -199,12 +240,22 @@ impl<F: Future> Scope<'_, F> {
     }
 }
 
-impl<F> Drop for Scope<'_, F> {
+impl<F> Drop for WithStopToken<F> {
     fn drop(&mut self) {
         if self.future.is_some() {
             let future = &mut self.future;
-            scoped(self.token, || future.set(None));
+            // The assignment drops the future in place, with the token current.
+            scoped(&mut self.token, || *future = None);
         }
+    }
+}
+
+impl<F> fmt::Debug for WithStopToken<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithStopToken")
+            .field("token", &self.token)
+            .field("finished", &self.future.is_none())
+            .finish()
     }
 }
 

@@ -7,10 +7,15 @@
 //!
 //! - [`with_stop_token`] runs a future with a token as its *current* token, and
 //!   [`current_token`] returns it from any depth of `.await` inside (a
-//!   disengaged token outside). The token is installed in a thread-local for
-//!   each poll, so it follows a task across a multi-threaded runtime's threads.
+//!   disengaged token outside; [`try_current_token`] returns `None` there). The
+//!   token is installed in a thread-local for each poll, so it follows a task
+//!   across a multi-threaded runtime's threads, but not into a task that a plain
+//!   `tokio::spawn` launches (see [`current_token`]).
 //! - [`until_stopped`] / [`until_stopped_with`] cut a future short when the
 //!   token is stopped (`Err(Stopped)`, the inner future dropped).
+//! - [`FutureExt`] gives every future both as methods,
+//!   `fut.until_stopped(&token)` and `fut.with_stop_token(token)`, returning
+//!   the named futures [`UntilStopped`] and [`WithStopToken`].
 //! - [`when_all`](fn@when_all) / [`when_all_iter`] and [`when_any`](fn@when_any) / [`when_any_iter`]
 //!   run children concurrently in one future, each with a child token of the
 //!   current token: a failure (or the winner) stops the siblings, every child
@@ -25,7 +30,8 @@
 //!
 //! Everything without a feature is runtime-agnostic: it works under tokio,
 //! smol/async-std and `futures::executor::block_on`, with no dependency, no
-//! `unsafe`, and no allocation except where noted (the combinators' stop
+//! `unsafe` but the pin projections of [`UntilStopped`] and [`WithStopToken`]
+//! (each commented on its type's invariant), and no allocation except where noted (the combinators' stop
 //! group, queue of woken children and per-child wakers, the boxed children of
 //! the iterator forms).
 //!
@@ -105,6 +111,7 @@
 //! ```
 
 pub(crate) mod current;
+mod future_ext;
 mod group;
 pub(crate) mod stop_in_drop;
 mod until;
@@ -119,8 +126,9 @@ mod sleep;
 #[cfg(feature = "tokio")]
 mod tokio;
 
-pub use current::{current_token, with_stop_token};
-pub use until::{until_stopped, until_stopped_with};
+pub use current::{current_token, try_current_token, with_stop_token, WithStopToken};
+pub use future_ext::FutureExt;
+pub use until::{until_stopped, until_stopped_with, UntilStopped};
 pub use when_all::{when_all, when_all_iter, WhenAll};
 pub use when_any::{when_any, when_any_iter, WhenAny};
 

@@ -10,13 +10,18 @@
 //!
 //! [`StopFuture`]: crate::StopFuture
 
+//! [`UntilStopped`] is a named future, so that it can be stored in a struct
+//! or returned from a trait method. Its one `unsafe` is the pin projection of
+//! its two pinned fields: see the invariant on the type.
+
 use core::borrow::Borrow;
-use core::future::{poll_fn, Future};
-use core::pin::pin;
-use core::task::Poll;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use super::current_token;
-use crate::{StopToken, Stopped};
+use crate::{StopFuture, StopToken, Stopped};
 
 /// Runs `future` until it completes, or until the [current
 /// token](super::current_token) is stopped: then the inner future is dropped
@@ -41,8 +46,8 @@ use crate::{StopToken, Stopped};
 /// }));
 /// assert_eq!(outcome, Err(Stopped));
 /// ```
-pub async fn until_stopped<F: Future>(future: F) -> Result<F::Output, Stopped> {
-    until_stopped_with(current_token(), future).await
+pub fn until_stopped<F: Future>(future: F) -> UntilStopped<F> {
+    UntilStopped::new(None, future)
 }
 
 /// Runs `future` until it completes, or until `token` is stopped: then the
@@ -70,22 +75,119 @@ pub async fn until_stopped<F: Future>(future: F) -> Result<F::Output, Stopped> {
 /// let cut = futures::executor::block_on(until_stopped_with(source.token(), async { 42 }));
 /// assert_eq!(cut, Err(Stopped)); // stopped before the first poll: never polled
 /// ```
-pub async fn until_stopped_with<B, F>(token: B, future: F) -> Result<F::Output, Stopped>
+pub fn until_stopped_with<B, F>(token: B, future: F) -> UntilStopped<F>
 where
     B: Borrow<StopToken>,
     F: Future,
 {
-    let token = token.borrow();
-    if token.stop_requested() {
-        return Err(Stopped);
-    }
-    let mut stopped = pin!(token.stopped());
-    let mut future = pin!(future);
-    poll_fn(|cx| {
-        if stopped.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Err(Stopped));
+    UntilStopped::new(Some(token.borrow().clone()), future)
+}
+
+/// The future of [`until_stopped`], [`until_stopped_with`] and
+/// [`FutureExt::until_stopped`](super::FutureExt::until_stopped): `future`'s
+/// output, or `Err(Stopped)` if the token is stopped first (the inner future
+/// is dropped then, before the `Err` is returned).
+///
+/// # Panics
+///
+/// Polling it again after it returned `Ready` panics.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::task::{until_stopped_with, UntilStopped};
+/// use stoptoken::{StopSource, Stopped};
+///
+/// struct Job {
+///     run: UntilStopped<std::future::Ready<u32>>, // a named type: it can be a field
+/// }
+///
+/// let source = StopSource::new();
+/// let job = Job { run: until_stopped_with(source.token(), std::future::ready(7)) };
+/// assert_eq!(futures::executor::block_on(job.run), Ok(7));
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct UntilStopped<F> {
+    /// The token to watch; `None` for the current token, read at the first
+    /// poll. Taken by the first poll.
+    token: Option<StopToken>,
+    /// The stop, watched from the first poll on.
+    ///
+    /// Invariant (structural pinning): once `self` is pinned, `stopped` and
+    /// `future` are never moved out of, only replaced or dropped in place
+    /// (`Pin::set`); `UntilStopped` has no `Drop` of its own, and it is
+    /// `Unpin` only when both fields are.
+    stopped: Option<StopFuture<StopToken>>,
+    /// `None` once the outcome is known: the inner future is dropped then.
+    future: Option<F>,
+}
+
+impl<F> UntilStopped<F> {
+    fn new(token: Option<StopToken>, future: F) -> Self {
+        UntilStopped {
+            token,
+            stopped: None,
+            future: Some(future),
         }
-        future.as_mut().poll(cx).map(Ok)
-    })
-    .await
+    }
+
+    /// The pinned projection of the fields.
+    #[allow(clippy::type_complexity)]
+    fn project(
+        self: Pin<&mut Self>,
+    ) -> (
+        &mut Option<StopToken>,
+        Pin<&mut Option<StopFuture<StopToken>>>,
+        Pin<&mut Option<F>>,
+    ) {
+        // SAFETY: `stopped` and `future` are structurally pinned (the
+        // invariant on the type): they are only handed out pinned, and nothing
+        // moves out of them. `token` is not pinned, and is handed out as `&mut`.
+        unsafe {
+            let this = self.get_unchecked_mut();
+            (
+                &mut this.token,
+                Pin::new_unchecked(&mut this.stopped),
+                Pin::new_unchecked(&mut this.future),
+            )
+        }
+    }
+}
+
+impl<F: Future> Future for UntilStopped<F> {
+    type Output = Result<F::Output, Stopped>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (token, mut stopped, mut future) = self.project();
+        if stopped.is_none() && future.is_some() {
+            let token = token.take().unwrap_or_else(current_token);
+            stopped.set(Some(token.into_stopped()));
+        }
+        // Stop first: a stop wins a tie, and an already stopped token never
+        // lets the inner future be polled.
+        if let Some(stop) = stopped.as_mut().as_pin_mut() {
+            if stop.poll(cx).is_ready() {
+                future.set(None);
+                stopped.set(None);
+                return Poll::Ready(Err(Stopped));
+            }
+        }
+        let Some(running) = future.as_mut().as_pin_mut() else {
+            panic!("UntilStopped polled after it completed");
+        };
+        let output = running.poll(cx);
+        if output.is_ready() {
+            future.set(None);
+            stopped.set(None);
+        }
+        output.map(Ok)
+    }
+}
+
+impl<F> fmt::Debug for UntilStopped<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UntilStopped")
+            .field("finished", &self.future.is_none())
+            .finish_non_exhaustive()
+    }
 }

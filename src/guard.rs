@@ -1,0 +1,177 @@
+//! `StopGuard`: a source that requests a stop when it is dropped
+//! (tokio-util's `DropGuard`), and the one helper that every stop made from a
+//! `drop` goes through.
+//!
+//! `request_stop` runs the stop callbacks inline and re-raises the first panic
+//! of one of them once all have run. Raised from a `drop` that runs while the
+//! thread is already unwinding, that second panic would abort the process; so
+//! while unwinding the request is made inside `catch_unwind`, the callback's
+//! panic is reported on standard error and dropped, and the first panic goes
+//! on. Outside an unwind the callback's panic propagates from the `drop`, as
+//! from any `request_stop`.
+
+use core::fmt;
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::panic_message::panic_message;
+use crate::state::drop_payload;
+#[cfg(feature = "tower")]
+use crate::StopReason;
+use crate::StopSource;
+
+/// A [`StopSource`] that requests a stop when it is dropped; made by
+/// [`StopSource::drop_guard`].
+///
+/// Dropping the last source of a plain state makes a stop *impossible*
+/// ([`StopToken::stop_possible`](crate::StopToken::stop_possible) turns
+/// `false`); dropping a guard instead stops every token of it, as dropping
+/// tokio-util's `DropGuard` cancels its token. [`StopGuard::disarm`] gives
+/// the source back without a stop.
+///
+/// The stop is requested on every exit of the scope that owns the guard,
+/// including an unwind. A stop callback that panics in a drop made during an
+/// unwind cannot raise its panic (that would abort the process): the panic is
+/// reported on standard error and dropped, and the stop still reaches every
+/// other callback.
+///
+/// # Examples
+///
+/// ```
+/// use stoptoken::StopSource;
+///
+/// let source = StopSource::new();
+/// let token = source.token();
+/// {
+///     let _guard = source.drop_guard();
+///     assert!(!token.stop_requested());
+/// } // the guard is dropped here, and requests the stop
+/// assert!(token.stop_requested());
+/// ```
+#[must_use = "dropping a StopGuard requests the stop at once"]
+pub struct StopGuard {
+    /// Invariant: `Some` until `disarm` takes it out (consuming the guard).
+    source: Option<StopSource>,
+}
+
+impl StopSource {
+    /// Turns this source into a guard that requests a stop when it is dropped
+    /// (tokio-util's `CancellationToken::drop_guard`).
+    ///
+    /// Only this source is moved into the guard: its clones, and the tokens,
+    /// are untouched, and may still request the stop before the guard does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::StopSource;
+    ///
+    /// let source = StopSource::new();
+    /// let token = source.token();
+    /// let worker = std::thread::spawn(move || {
+    ///     let _stop_on_exit = source.drop_guard();
+    ///     // ... work; every return (or panic) of this thread stops `token`
+    /// });
+    /// worker.join().unwrap();
+    /// assert!(token.stop_requested());
+    /// ```
+    pub fn drop_guard(self) -> StopGuard {
+        StopGuard { source: Some(self) }
+    }
+}
+
+impl StopGuard {
+    /// Gives the source back without requesting a stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::StopSource;
+    ///
+    /// let guard = StopSource::new().drop_guard();
+    /// let token = guard.source().token();
+    /// let source = guard.disarm();
+    /// assert!(!token.stop_requested()); // no stop on disarm
+    /// source.request_stop();
+    /// assert!(token.stop_requested());
+    /// ```
+    pub fn disarm(self) -> StopSource {
+        let mut guard = self;
+        guard.source.take().unwrap_or_else(StopSource::no_state)
+    }
+
+    /// The source that the guard stops when dropped, e.g. to hand out tokens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use stoptoken::StopSource;
+    ///
+    /// let guard = StopSource::new().drop_guard();
+    /// let token = guard.source().token();
+    /// drop(guard);
+    /// assert!(token.stop_requested());
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn source(&self) -> &StopSource {
+        match &self.source {
+            Some(source) => source,
+            None => unreachable!("StopGuard: the source is only taken by `disarm`"),
+        }
+    }
+}
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        if let Some(source) = &self.source {
+            request_stop_in_drop(source, "a StopGuard");
+        }
+    }
+}
+
+impl fmt::Debug for StopGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopGuard")
+            .field("source", self.source())
+            .finish()
+    }
+}
+
+/// Requests a stop on `source` from the `drop` of `owner` (named in the
+/// report of a panic that cannot be raised).
+pub(crate) fn request_stop_in_drop(source: &StopSource, owner: &str) {
+    if !std::thread::panicking() {
+        source.request_stop();
+        return;
+    }
+    // The stop flag is set before any callback runs, so even a panicking
+    // callback leaves the source stopped and every other callback run.
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| source.request_stop())) {
+        report(owner, payload);
+    }
+}
+
+/// [`request_stop_in_drop`] with `reason`.
+#[cfg(feature = "tower")]
+pub(crate) fn request_stop_with_in_drop(source: &StopSource, reason: StopReason, owner: &str) {
+    if !std::thread::panicking() {
+        source.request_stop_with(reason);
+        return;
+    }
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| source.request_stop_with(reason))) {
+        report(owner, payload);
+    }
+}
+
+/// Tells standard error about a callback's panic that a `drop` cannot raise.
+#[cold]
+fn report(owner: &str, payload: Box<dyn Any + Send>) {
+    let message = panic_message(&*payload);
+    eprintln!(
+        "stoptoken: a stop callback panicked in the drop of {owner} while unwinding; \
+         the panic is dropped: {message}"
+    );
+    // A payload whose own `drop` panics would be a panic while unwinding too.
+    drop_payload(payload);
+}
