@@ -105,6 +105,15 @@ impl<F: FnOnce() + Send + 'static> fmt::Debug for StopCallback<F> {
     }
 }
 
+// Here rather than beside the type: `src/state/` holds only the protocol.
+impl<T: StateRef + fmt::Debug, F> fmt::Debug for PinnedCallback<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinnedCallback")
+            .field("token", self.token())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A by-value registration: the callback kept unregistered, or a boxed,
 /// pinned registration. Shared by `StopCallback` and `InplaceStopCallback`.
 pub(crate) enum ByValue<T: StateRef, F> {

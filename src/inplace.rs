@@ -71,6 +71,7 @@ impl InplaceStopSource {
     /// let source = stoptoken::InplaceStopSource::new();
     /// assert_eq!(source.token(), source.token());
     /// ```
+    #[must_use]
     #[inline]
     pub fn token(&self) -> InplaceStopToken<'_> {
         InplaceStopToken {
@@ -130,6 +131,7 @@ impl InplaceStopSource {
     /// source.request_stop();
     /// assert_eq!(source.stop_reason(), Some(&StopReason::Requested));
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.state.stop_reason()
@@ -144,6 +146,7 @@ impl InplaceStopSource {
     /// source.request_stop();
     /// assert!(source.stop_requested());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_requested(&self) -> bool {
         self.state.stop_requested()
@@ -156,6 +159,7 @@ impl InplaceStopSource {
     /// ```
     /// assert!(stoptoken::InplaceStopSource::new().stop_possible());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_possible(&self) -> bool {
         true
@@ -205,6 +209,7 @@ impl InplaceStopToken<'_> {
     /// source.request_stop();
     /// assert!(source.token().stop_requested());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_requested(&self) -> bool {
         self.state.is_some_and(StopState::stop_requested)
@@ -240,6 +245,7 @@ impl InplaceStopToken<'_> {
     /// assert!(InplaceStopSource::new().token().stop_possible());
     /// assert!(!InplaceStopToken::default().stop_possible());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_possible(&self) -> bool {
         self.state.is_some()
@@ -260,6 +266,7 @@ impl<'a> InplaceStopToken<'a> {
     /// source.request_stop_with(StopReason::Signal(2));
     /// assert_eq!(token.stop_reason(), Some(&StopReason::Signal(2)));
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_reason(&self) -> Option<&'a StopReason> {
         self.state?.stop_reason()

@@ -43,6 +43,7 @@ impl NeverStopToken {
     /// assert!(!stoptoken::NeverStopToken.stop_requested());
     /// ```
     #[inline(always)]
+    #[must_use]
     pub const fn stop_requested(&self) -> bool {
         false
     }
@@ -55,6 +56,7 @@ impl NeverStopToken {
     /// assert!(!stoptoken::NeverStopToken.stop_possible());
     /// ```
     #[inline(always)]
+    #[must_use]
     pub const fn stop_possible(&self) -> bool {
         false
     }

@@ -82,6 +82,7 @@ impl StopReason {
     /// assert_eq!(StopReason::custom(42u64).downcast_ref::<u32>(), None);
     /// assert_eq!(StopReason::Deadline.downcast_ref::<u64>(), None);
     /// ```
+    #[must_use]
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
         match self {
             StopReason::Custom(value) => value.downcast_ref(),
@@ -97,6 +98,7 @@ impl StopReason {
     /// assert!(stoptoken::StopReason::Deadline.is_deadline());
     /// assert!(!stoptoken::StopReason::Requested.is_deadline());
     /// ```
+    #[must_use]
     pub fn is_deadline(&self) -> bool {
         matches!(self, StopReason::Deadline)
     }

@@ -83,6 +83,7 @@ impl StopSource {
     /// let source = stoptoken::StopSource::new();
     /// assert_eq!(source.token(), source.token());
     /// ```
+    #[must_use]
     #[inline]
     pub fn token(&self) -> StopToken {
         StopToken::from_shared(self.shared.clone())
@@ -152,6 +153,7 @@ impl StopSource {
     /// source.request_stop();
     /// assert_eq!(source.stop_reason(), Some(&StopReason::Requested));
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.shared.as_ref()?.state().stop_reason()
@@ -170,6 +172,7 @@ impl StopSource {
     /// assert!(source.deadline().is_some());
     /// assert_eq!(StopSource::new().deadline(), None);
     /// ```
+    #[must_use]
     #[inline]
     pub fn deadline(&self) -> Option<Instant> {
         self.shared.as_ref()?.deadline()
@@ -184,6 +187,7 @@ impl StopSource {
     /// source.clone().request_stop();
     /// assert!(source.stop_requested());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_requested(&self) -> bool {
         self.shared
@@ -199,6 +203,7 @@ impl StopSource {
     /// assert!(stoptoken::StopSource::new().stop_possible());
     /// assert!(!stoptoken::StopSource::no_state().stop_possible());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_possible(&self) -> bool {
         self.shared.is_some()

@@ -43,9 +43,11 @@ pub trait StoppableToken: Clone + PartialEq + Send + Sync {
     type Callback<F: FnOnce() + Send + 'static>;
 
     /// Whether a stop was requested.
+    #[must_use]
     fn stop_requested(&self) -> bool;
 
     /// Whether a stop can still be requested or was requested.
+    #[must_use]
     fn stop_possible(&self) -> bool;
 
     /// `Err(Stopped)` once a stop was requested, `Ok(())` before: for `?` in

@@ -61,6 +61,7 @@ impl StopToken {
     /// source.request_stop();
     /// assert!(token.stop_requested());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_requested(&self) -> bool {
         self.shared
@@ -117,6 +118,7 @@ impl StopToken {
     /// assert!(!token.stop_possible());
     /// assert!(!stoptoken::StopToken::default().stop_possible());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_possible(&self) -> bool {
         self.shared
@@ -145,6 +147,7 @@ impl StopToken {
     /// source.request_stop_with(StopReason::Message("reload"));
     /// assert_eq!(watcher.join().unwrap(), Some(StopReason::Message("reload")));
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_reason(&self) -> Option<&StopReason> {
         self.shared.as_ref()?.state().stop_reason()
@@ -170,6 +173,7 @@ impl StopToken {
     /// assert_eq!(request.token().deadline(), Some(at)); // inherited
     /// assert_eq!(StopSource::new().token().deadline(), None);
     /// ```
+    #[must_use]
     #[inline]
     pub fn deadline(&self) -> Option<Instant> {
         self.shared.as_ref()?.deadline()

@@ -277,3 +277,50 @@ fn a_future_spawned_onto_another_executor_loses_the_current_token() {
     }));
     assert_eq!(seen.recv().unwrap(), None);
 }
+
+// --- Debug on every public type ----------------------------------------------
+
+fn assert_debug<T: std::fmt::Debug>() {}
+
+#[test]
+fn every_public_type_implements_debug() {
+    type Callback = fn();
+    assert_debug::<stoptoken::StopSource>();
+    assert_debug::<stoptoken::StopToken>();
+    assert_debug::<stoptoken::StopCallback<Callback>>();
+    assert_debug::<stoptoken::PinnedCallback<StopToken, Callback>>();
+    assert_debug::<stoptoken::PinnedCallback<&'static StopToken, Callback>>();
+    assert_debug::<stoptoken::StopFuture<StopToken>>();
+    assert_debug::<stoptoken::StopFuture<&'static StopToken>>();
+    assert_debug::<stoptoken::StopGuard>();
+    assert_debug::<stoptoken::StopReason>();
+    assert_debug::<stoptoken::Stopped>();
+    assert_debug::<stoptoken::InplaceStopSource>();
+    assert_debug::<stoptoken::InplaceStopToken<'static>>();
+    assert_debug::<stoptoken::InplaceStopCallback<'static, Callback>>();
+    assert_debug::<stoptoken::NeverStopToken>();
+    assert_debug::<stoptoken::NeverStopCallback<Callback>>();
+    assert_debug::<stoptoken::JThread<()>>();
+    assert_debug::<stoptoken::thread::Builder>();
+    assert_debug::<stoptoken::thread::Condvar>();
+    assert_debug::<stoptoken::thread::Scope<'static, 'static>>();
+    assert_debug::<UntilStopped<std::future::Pending<()>>>();
+    assert_debug::<WithStopToken<std::future::Pending<()>>>();
+    #[cfg(feature = "tokio")]
+    assert_debug::<stoptoken::task::StopHandle<()>>();
+    #[cfg(feature = "tokio-util")]
+    {
+        assert_debug::<stoptoken::task::CancelOnStop>();
+        assert_debug::<stoptoken::task::StopOnCancel>();
+    }
+    #[cfg(all(unix, feature = "io"))]
+    assert_debug::<stoptoken::io::Stoppable<std::net::TcpStream>>();
+    #[cfg(feature = "tower")]
+    {
+        assert_debug::<stoptoken::tower::StopLayer>();
+        assert_debug::<stoptoken::tower::StopService<()>>();
+        assert_debug::<stoptoken::tower::DeadlineLayer>();
+        assert_debug::<stoptoken::tower::DeadlineService<()>>();
+        assert_debug::<stoptoken::tower::ResponseFuture<std::future::Pending<()>>>();
+    }
+}

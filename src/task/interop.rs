@@ -94,6 +94,7 @@ impl CancelOnStop {
     /// let bridge = stoptoken::task::CancelOnStop::new(&stoptoken::StopToken::default());
     /// assert!(!bridge.cancellation_token().is_cancelled()); // a disengaged token never stops
     /// ```
+    #[must_use]
     #[inline]
     pub fn cancellation_token(&self) -> &CancellationToken {
         &self.cancel
@@ -194,6 +195,7 @@ impl StopOnCancel {
     /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
     /// assert!(!bridge.token().stop_requested());
     /// ```
+    #[must_use]
     #[inline]
     pub fn token(&self) -> StopToken {
         self.source.token()
@@ -209,6 +211,7 @@ impl StopOnCancel {
     /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
     /// assert!(bridge.stop_source().request_stop());
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_source(&self) -> &StopSource {
         &self.source

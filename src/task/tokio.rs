@@ -195,6 +195,7 @@ impl<T> StopHandle<T> {
     ///     assert_eq!(handle.await.unwrap(), token);
     /// });
     /// ```
+    #[must_use]
     #[inline]
     pub fn stop_token(&self) -> StopToken {
         self.source.token()
@@ -212,6 +213,7 @@ impl<T> StopHandle<T> {
     ///     handle.abort();
     /// });
     /// ```
+    #[must_use]
     #[inline]
     pub fn is_finished(&self) -> bool {
         self.join.is_finished()

@@ -58,6 +58,7 @@ use crate::{StopSource, StopToken};
 /// let rounds = worker.join().unwrap();
 /// # let _ = rounds;
 /// ```
+#[must_use = "dropping a JThread requests its stop and joins it at once"]
 pub struct JThread<T> {
     /// `None` only while `join` or `detach` consume the value.
     handle: Option<JoinHandle<T>>,
@@ -142,6 +143,7 @@ impl<T> JThread<T> {
     /// source.request_stop();
     /// assert!(token.stop_requested());
     /// ```
+    #[must_use]
     pub fn stop_source(&self) -> StopSource {
         self.source.clone()
     }
@@ -155,6 +157,7 @@ impl<T> JThread<T> {
     /// let mine = thread.stop_token();
     /// assert_eq!(thread.join().unwrap(), mine);
     /// ```
+    #[must_use]
     pub fn stop_token(&self) -> StopToken {
         self.source.token()
     }
@@ -244,6 +247,7 @@ impl<T> JThread<T> {
     ///     std::thread::yield_now();
     /// }
     /// ```
+    #[must_use]
     pub fn is_finished(&self) -> bool {
         self.handle().is_finished()
     }
@@ -257,6 +261,7 @@ impl<T> JThread<T> {
     /// assert_eq!(thread.thread().name(), Some("named"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[must_use]
     pub fn thread(&self) -> &Thread {
         self.handle().thread()
     }

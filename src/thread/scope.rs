@@ -122,6 +122,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// ```
     /// stoptoken::thread::scope(|s| assert!(!s.stop_token().stop_requested()));
     /// ```
+    #[must_use]
     pub fn stop_token(&self) -> StopToken {
         self.source.token()
     }
