@@ -49,8 +49,11 @@
 //!   a leaked registration keeps its memory (and, for shared states, the state)
 //!   alive forever, and may still run.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod callback;
 #[cfg(feature = "crossbeam-channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crossbeam-channel")))]
 pub mod channel;
 mod deadline;
 mod guard;
@@ -60,10 +63,12 @@ mod link;
 mod never;
 mod panic_message;
 #[cfg(all(unix, feature = "io"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "io"))))]
 #[path = "io/process.rs"]
 pub mod process;
 mod reason;
 #[cfg(feature = "signal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
 pub mod signal;
 mod source;
 mod state;
@@ -74,6 +79,7 @@ pub mod task;
 pub mod thread;
 mod token;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
 
 pub use callback::StopCallback;

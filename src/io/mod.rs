@@ -97,6 +97,7 @@ mod stoppable;
 pub(crate) mod wake;
 
 #[cfg(all(unix, feature = "io"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "io"))))]
 pub use stoppable::Stoppable;
 
 /// Whether `error` is a stop: it carries a [`Stopped`] (made by

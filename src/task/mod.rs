@@ -133,8 +133,11 @@ pub use when_all::{when_all, when_all_iter, WhenAll};
 pub use when_any::{when_any, when_any_iter, WhenAny};
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use self::tokio::{run_async, spawn, StopHandle};
 #[cfg(feature = "tokio-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-util")))]
 pub use interop::{with_cancellation_token, CancelOnStop, StopOnCancel};
 #[cfg(any(feature = "tokio", feature = "timer"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "timer"))))]
 pub use sleep::sleep;
