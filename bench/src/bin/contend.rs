@@ -4,32 +4,9 @@
 
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
 
 use stoptoken::{PinnedCallback, StopCallback, StopSource};
-
-fn on_threads(threads: usize, n: u64, op: impl Fn() + Sync) -> Duration {
-    let barrier = Barrier::new(threads);
-    let (barrier, op) = (&barrier, &op);
-    let start = std::thread::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(move || {
-                barrier.wait();
-                for _ in 0..n {
-                    op();
-                }
-            });
-        }
-        barrier.wait();
-        let start = Instant::now();
-        for _ in 0..n {
-            op();
-        }
-        start
-    });
-    start.elapsed()
-}
+use stoptoken_bench::contended::on_threads;
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
