@@ -15,6 +15,15 @@
 //! | `std::inplace_stop_source/token/callback` | [`InplaceStopSource`], [`InplaceStopToken`], [`InplaceStopCallback`] |
 //! | `std::never_stop_token`               | [`NeverStopToken`]                          |
 //! | `std::stoppable_token`, `unstoppable_token` | [`StoppableToken`], [`UnstoppableToken`] |
+//! | `std::jthread`                        | [`JThread`]                                 |
+//! | `std::condition_variable_any::wait(lock, stoken, pred)` | [`thread::Condvar`]         |
+//! | `std::this_thread::sleep_for` that wakes on a stop | [`sleep`]                      |
+//! | Capy `this_coro::stop_token`          | [`task::current_token`]                     |
+//!
+//! Beyond C++: [`StopSource::drop_guard`] (a [`StopGuard`] that stops when
+//! dropped, tokio-util's `DropGuard`), [`task::FutureExt`] (`fut.until_stopped(&token)`),
+//! reasons ([`StopReason`]), links, deadlines and blocking waits; the README has
+//! the full tables, from C++ and from tokio-util.
 //!
 //! # Examples
 //!
