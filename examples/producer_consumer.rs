@@ -33,7 +33,7 @@ fn main() {
         let (mutex, condvar) = &*s;
         loop {
             let (mut queue, ready) = condvar
-                .wait_until(mutex, &token, |queue| !queue.items.is_empty())
+                .wait_while(mutex, &token, |queue| queue.items.is_empty())
                 .expect("the producer never panics while holding the lock");
             if !ready {
                 assert!(queue.closed, "the producer closes before it stops us");
@@ -57,7 +57,7 @@ fn main() {
     let mut queue = mutex.lock().unwrap();
     queue.closed = true;
     // The stop callback runs here, on this thread, which holds the queue's
-    // lock: fine with `thread::Condvar` (not with the free `wait_until`).
+    // lock: fine with `thread::Condvar` (not with the deprecated free `wait_until`).
     consumer.request_stop();
     drop(queue);
     consumer.join().unwrap();

@@ -105,7 +105,7 @@ fn main() {
     let consumer = JThread::spawn(move |token| {
         let (mutex, condvar) = &*p;
         let (_items, ready) = condvar
-            .wait_until(mutex, &token, |items| !items.is_empty())
+            .wait_while(mutex, &token, |items| items.is_empty())
             .unwrap();
         ready
     });

@@ -1,5 +1,9 @@
 //! Blocking waits that wake on a stop: `sleep` and the condvar waits.
 
+// The deprecated waits (the free functions, `Condvar::wait_until`) keep their
+// tests until they are removed; the new names are thin wrappers of the same loop.
+#![allow(deprecated)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, LockResult, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -187,6 +191,54 @@ impl StopWait for StopCondvar {
 
     fn notify_all(&self) {
         StopCondvar::notify_all(self);
+    }
+}
+
+/// `thread::Condvar` through its current names, `wait_while` and
+/// `wait_timeout_while` (std's polarity: the negated predicate), and through
+/// `wait_deadline_while` for the timed scenarios.
+#[derive(Default)]
+struct WhileNames(StopCondvar);
+
+impl StopWait for WhileNames {
+    const MAY_STOP_UNDER_THE_LOCK: bool = true;
+
+    fn wait_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        mut pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T> {
+        self.0.wait_while(mutex, token, |value| !pred(value))
+    }
+
+    fn wait_timeout_until<'a, T: Send>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        timeout: Duration,
+        mut pred: impl FnMut(&mut T) -> bool,
+    ) -> WaitResult<'a, T> {
+        // Alternate between the relative and the absolute form: both must
+        // pass every timed scenario.
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let deadline = Instant::now().checked_add(timeout);
+        match deadline {
+            Some(deadline) if CALLS.fetch_add(1, Ordering::Relaxed) % 2 == 1 => self
+                .0
+                .wait_deadline_while(mutex, token, deadline, |value| !pred(value)),
+            _ => self
+                .0
+                .wait_timeout_while(mutex, token, timeout, |value| !pred(value)),
+        }
+    }
+
+    fn notify_one(&self) {
+        self.0.notify_one();
+    }
+
+    fn notify_all(&self) {
+        self.0.notify_all();
     }
 }
 
@@ -496,6 +548,72 @@ test_both_forms! {
     reports_poisoning_but_still_works:
         free_fn_reports_poisoning_but_still_works,
         condvar_type_reports_poisoning_but_still_works;
+}
+
+/// Runs each scenario once more on `thread::Condvar`'s `*_while` names.
+macro_rules! test_while_names {
+    ($($scenario:ident: $name:ident;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                $scenario::<WhileNames>();
+            }
+        )+
+    };
+}
+
+test_while_names! {
+    returns_true_when_notified_after_the_predicate_became_true:
+        while_names_return_true_when_notified_after_the_condition_became_false;
+    keeps_waiting_through_notifications_while_the_predicate_is_false:
+        while_names_keep_waiting_through_notifications_while_the_condition_holds;
+    returns_false_when_stopped_during_the_wait:
+        while_names_return_false_when_stopped_during_the_wait;
+    stop_wakes_every_waiter:
+        while_names_stop_wakes_every_waiter;
+    already_stopped_returns_the_predicate_at_once:
+        while_names_already_stopped_return_at_once;
+    returns_at_once_when_the_predicate_is_true_first:
+        while_names_return_at_once_when_the_condition_is_false_first;
+    timed_wait_times_out_then_can_still_succeed:
+        while_names_timed_wait_times_out_then_can_still_succeed;
+    timed_wait_returns_false_when_stopped_during_a_long_wait:
+        while_names_timed_wait_returns_false_when_stopped_during_a_long_wait;
+    wait_on_a_token_that_can_never_stop_still_waits_for_the_predicate:
+        while_names_wait_on_a_token_that_can_never_stop_still_waits_for_the_condition;
+    reports_poisoning_but_still_works:
+        while_names_report_poisoning_but_still_work;
+}
+
+#[test]
+fn wait_deadline_while_with_a_past_deadline_checks_the_condition_once() {
+    let (mutex, condvar) = (Mutex::new(0u32), StopCondvar::new());
+    let token = StopSource::new().token();
+    let past = Instant::now();
+    let mut calls = 0;
+    let (guard, done) = condvar
+        .wait_deadline_while(&mutex, &token, past, |n| {
+            calls += 1;
+            *n == 0
+        })
+        .unwrap();
+    drop(guard);
+    assert!(!done);
+    assert_eq!(calls, 1);
+    let (_guard, done) = condvar
+        .wait_deadline_while(&mutex, &token, past, |n| *n != 0)
+        .unwrap();
+    assert!(done); // the condition was already false
+}
+
+#[test]
+fn wait_while_is_the_deprecated_wait_until_with_the_predicate_negated() {
+    let (mutex, condvar) = (Mutex::new(true), StopCondvar::new());
+    let token = StopSource::new().token();
+    let (guard, new) = condvar.wait_while(&mutex, &token, |ready| !*ready).unwrap();
+    drop(guard);
+    let (_guard, old) = condvar.wait_until(&mutex, &token, |ready| *ready).unwrap();
+    assert_eq!((new, old), (true, true));
 }
 
 // `thread::Condvar` alone: the free functions deadlock on a stop requested

@@ -29,12 +29,12 @@ use crate::StopToken;
 /// pred)`).
 ///
 /// It works with any `std::sync::Mutex<T>`: a wait locks the mutex, calls the
-/// predicate with the lock held, and returns the guard with the predicate's
-/// last value. Notify with [`notify_one`](Condvar::notify_one) or
+/// condition with the lock held, waits while it holds (std's `wait_while`
+/// polarity), and returns the guard with whether the condition ended the wait. Notify with [`notify_one`](Condvar::notify_one) or
 /// [`notify_all`](Condvar::notify_all) after changing the data, as with any
 /// condvar.
 ///
-/// Unlike with the free functions [`wait_until`](super::wait_until) and
+/// Unlike with the deprecated free functions [`wait_until`](super::wait_until) and
 /// [`wait_timeout_until`](super::wait_timeout_until), a
 /// stop may be requested from any thread at any time, also by a thread that
 /// holds the mutex being waited with ("lock the queue, mark it closed,
@@ -55,7 +55,7 @@ use crate::StopToken;
 ///     let mut taken = Vec::new();
 ///     loop {
 ///         let (mut items, ready) =
-///             condvar.wait_until(mutex, &token, |items| !items.is_empty()).unwrap();
+///             condvar.wait_while(mutex, &token, |items| items.is_empty()).unwrap();
 ///         if !ready {
 ///             return taken; // stopped
 ///         }
@@ -127,7 +127,7 @@ impl Condvar {
     /// let (p, token) = (pair.clone(), source.token());
     /// let waiter = std::thread::spawn(move || {
     ///     let (mutex, condvar) = &*p;
-    ///     let (_guard, ready) = condvar.wait_until(mutex, &token, |ready| *ready).unwrap();
+    ///     let (_guard, ready) = condvar.wait_while(mutex, &token, |ready| !*ready).unwrap();
     ///     ready
     /// });
     /// *pair.0.lock().unwrap() = true;
@@ -157,7 +157,7 @@ impl Condvar {
     ///         let (p, token) = (pair.clone(), source.token());
     ///         std::thread::spawn(move || {
     ///             let (mutex, condvar) = &*p;
-    ///             condvar.wait_until(mutex, &token, |n| *n > 0).unwrap().1
+    ///             condvar.wait_while(mutex, &token, |n| *n == 0).unwrap().1
     ///         })
     ///     })
     ///     .collect();
@@ -173,24 +173,34 @@ impl Condvar {
         self.condvar.notify_all();
     }
 
-    /// Locks `mutex` and waits until `pred` returns `true` or a stop is
-    /// requested on `token`; returns the guard and the last value of `pred`
-    /// (C++ `condition_variable_any::wait(lock, stoken, pred)`).
+    /// Locks `mutex` and waits while `condition` returns `true`, until it
+    /// returns `false` or a stop is requested on `token`; returns the guard and
+    /// whether the condition ended the wait (C++
+    /// `condition_variable_any::wait(lock, stoken, pred)` with `pred` =
+    /// `!condition`, and std's [`Condvar::wait_while`](std::sync::Condvar::wait_while)
+    /// with a stop).
     ///
-    /// `pred` is called with the lock held, first before any waiting, then after
-    /// each wake-up. If the stop was already requested, the result is `pred`'s
-    /// first value; otherwise `false` means a stop ended the wait, with `pred`
-    /// `false` under the returned guard. The stop may be requested from any
-    /// thread, also from one that holds `mutex`, and from `pred` itself.
+    /// `condition` is called with the lock held, first before any waiting, then
+    /// after each wake-up. The returned `bool` is `true` when `condition`
+    /// returned `false` (the wait is over: what it waited for is there), and
+    /// `false` when a stop ended the wait, with `condition` still `true` under
+    /// the returned guard. If the stop was already requested, `condition` is
+    /// called once and not waited on. The stop may be requested from any
+    /// thread, also from one that holds `mutex`, and from `condition` itself.
+    ///
+    /// A stop that can no longer come (every source dropped without a request)
+    /// does not end the wait: it ends on a notification that makes `condition`
+    /// `false` (see the waits table in the README).
     ///
     /// # Errors
     /// Like `std`, a poisoned mutex gives `Err`, whose
     /// [`into_inner`](PoisonError::into_inner) still holds the guard and the result.
     ///
     /// # Panics
-    /// A panic of `pred` propagates (the wait's stop callback is deregistered on
-    /// the way out). As with `std::sync::Mutex::lock`, calling this while the
-    /// current thread already holds `mutex` may panic or deadlock.
+    /// A panic of `condition` propagates (the wait's stop callback is
+    /// deregistered on the way out). As with `std::sync::Mutex::lock`, calling
+    /// this while the current thread already holds `mutex` may panic or
+    /// deadlock.
     ///
     /// # Examples
     ///
@@ -208,41 +218,43 @@ impl Condvar {
     /// let (s, token) = (shared.clone(), source.token());
     /// let consumer = std::thread::spawn(move || {
     ///     let (mutex, condvar) = &*s;
-    ///     let (_queue, ready) =
-    ///         condvar.wait_until(mutex, &token, |queue| !queue.items.is_empty()).unwrap();
-    ///     ready
+    ///     let (_queue, got_items) =
+    ///         condvar.wait_while(mutex, &token, |queue| queue.items.is_empty()).unwrap();
+    ///     got_items
     /// });
     /// // Close the queue and stop the consumer under one lock: no deadlock.
     /// let mut queue = shared.0.lock().unwrap();
     /// queue.closed = true;
     /// source.request_stop();
     /// drop(queue);
-    /// assert!(!consumer.join().unwrap());
+    /// assert!(!consumer.join().unwrap()); // the stop ended the wait
     /// ```
-    pub fn wait_until<'a, T, P>(
+    pub fn wait_while<'a, T, C>(
         &self,
         mutex: &'a Mutex<T>,
         token: &StopToken,
-        pred: P,
+        mut condition: C,
     ) -> LockResult<(MutexGuard<'a, T>, bool)>
     where
-        P: FnMut(&mut T) -> bool,
+        C: FnMut(&mut T) -> bool,
     {
-        self.wait_loop(mutex, token, None, pred)
+        self.wait_loop(mutex, token, None, |value| !condition(value))
     }
 
-    /// Like [`wait_until`](Condvar::wait_until), but also gives up after
-    /// `timeout`; returns the guard and the last value of `pred` (C++
-    /// `condition_variable_any::wait_for(lock, stoken, rel_time, pred)`).
+    /// Like [`wait_while`](Condvar::wait_while), but also gives up after
+    /// `timeout` (C++ `condition_variable_any::wait_for(lock, stoken,
+    /// rel_time, pred)`, std's
+    /// [`Condvar::wait_timeout_while`](std::sync::Condvar::wait_timeout_while)
+    /// with a stop).
     ///
-    /// `false` means a stop or the timeout ended the wait. A `timeout` too long
-    /// to represent as a deadline waits without one.
+    /// The `bool` is `false` when a stop or the timeout ended the wait. A
+    /// `timeout` too long to represent as a deadline waits without one.
     ///
     /// # Errors
-    /// As for [`wait_until`](Condvar::wait_until).
+    /// As for [`wait_while`](Condvar::wait_while).
     ///
     /// # Panics
-    /// As for [`wait_until`](Condvar::wait_until).
+    /// As for [`wait_while`](Condvar::wait_while).
     ///
     /// # Examples
     ///
@@ -255,9 +267,117 @@ impl Condvar {
     /// let source = StopSource::new();
     /// let five_ms = Duration::from_millis(5);
     /// let (_guard, ready) =
-    ///     condvar.wait_timeout_until(&mutex, &source.token(), five_ms, |ready| *ready).unwrap();
+    ///     condvar.wait_timeout_while(&mutex, &source.token(), five_ms, |ready| !*ready).unwrap();
     /// assert!(!ready); // timed out
     /// ```
+    pub fn wait_timeout_while<'a, T, C>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        timeout: Duration,
+        mut condition: C,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)>
+    where
+        C: FnMut(&mut T) -> bool,
+    {
+        // `None` when the deadline is too far to represent: no timeout.
+        let deadline = Instant::now().checked_add(timeout);
+        self.wait_loop(mutex, token, deadline, |value| !condition(value))
+    }
+
+    /// Like [`wait_while`](Condvar::wait_while), but also gives up at the
+    /// instant `deadline` (C++ `condition_variable_any::wait_until(lock,
+    /// stoken, abs_time, pred)`).
+    ///
+    /// The `bool` is `false` when a stop or the deadline ended the wait; a
+    /// deadline already past still calls `condition` once.
+    ///
+    /// # Errors
+    /// As for [`wait_while`](Condvar::wait_while).
+    ///
+    /// # Panics
+    /// As for [`wait_while`](Condvar::wait_while).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use std::time::{Duration, Instant};
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// let (mutex, condvar) = (Mutex::new(0u32), Condvar::new());
+    /// let source = StopSource::new();
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// let (_guard, ready) =
+    ///     condvar.wait_deadline_while(&mutex, &source.token(), deadline, |n| *n == 0).unwrap();
+    /// assert!(!ready); // the deadline passed
+    /// ```
+    pub fn wait_deadline_while<'a, T, C>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        deadline: Instant,
+        mut condition: C,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)>
+    where
+        C: FnMut(&mut T) -> bool,
+    {
+        self.wait_loop(mutex, token, Some(deadline), |value| !condition(value))
+    }
+
+    /// Waits until `pred` returns `true` or a stop is requested: the old name
+    /// of [`wait_while`](Condvar::wait_while) with the predicate's polarity
+    /// reversed (`wait_until(m, t, pred)` is `wait_while(m, t, |v| !pred(v))`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use std::sync::Mutex;
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// let (mutex, condvar) = (Mutex::new(true), Condvar::new());
+    /// let (_guard, ready) = condvar.wait_until(&mutex, &StopSource::new().token(), |r| *r).unwrap();
+    /// assert!(ready);
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "reads like C++'s absolute-time `wait_until`; use `wait_while` (std's polarity: wait while the condition holds) with the negated predicate"
+    )]
+    pub fn wait_until<'a, T, P>(
+        &self,
+        mutex: &'a Mutex<T>,
+        token: &StopToken,
+        pred: P,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)>
+    where
+        P: FnMut(&mut T) -> bool,
+    {
+        self.wait_loop(mutex, token, None, pred)
+    }
+
+    /// Like the deprecated [`wait_until`](Condvar::wait_until), with a timeout:
+    /// the old name of [`wait_timeout_while`](Condvar::wait_timeout_while) with
+    /// the predicate's polarity reversed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use std::sync::Mutex;
+    /// use std::time::Duration;
+    /// use stoptoken::{thread::Condvar, StopSource};
+    ///
+    /// let (mutex, condvar) = (Mutex::new(false), Condvar::new());
+    /// let five_ms = Duration::from_millis(5);
+    /// let token = StopSource::new().token();
+    /// let (_guard, ready) = condvar.wait_timeout_until(&mutex, &token, five_ms, |r| *r).unwrap();
+    /// assert!(!ready);
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `wait_timeout_while` (std's polarity: wait while the condition holds) with the negated predicate"
+    )]
     pub fn wait_timeout_until<'a, T, P>(
         &self,
         mutex: &'a Mutex<T>,
@@ -268,7 +388,6 @@ impl Condvar {
     where
         P: FnMut(&mut T) -> bool,
     {
-        // `None` when the deadline is too far to represent: no timeout.
         let deadline = Instant::now().checked_add(timeout);
         self.wait_loop(mutex, token, deadline, pred)
     }

@@ -9,9 +9,12 @@
 //! - [`Condvar`]: a condition variable whose waits also end on a stop (C++
 //!   `std::condition_variable_any` with its `stop_token` waits), usable with
 //!   any `std::sync::Mutex`; a stop may be requested while holding that mutex.
-//! - [`wait_until`] and [`wait_timeout_until`]: the same wait over a user's
-//!   `std::sync::{Mutex, Condvar}`, for code that already has that pair; a stop
-//!   must not be requested while holding the mutex (see their `# Deadlocks`).
+//!   Its waits are [`Condvar::wait_while`], [`Condvar::wait_timeout_while`] and
+//!   [`Condvar::wait_deadline_while`] (std's names and polarity: they wait while
+//!   the condition holds).
+//! - Deprecated: [`wait_until`] and [`wait_timeout_until`], the same wait over
+//!   a user's `std::sync::{Mutex, Condvar}`; a stop must not be requested while
+//!   holding the mutex (see their `# Deadlocks`). Use [`Condvar`].
 
 mod builder;
 mod condvar;
@@ -25,4 +28,5 @@ pub use condvar::Condvar;
 pub use jthread::{JThread, JOINED_ON_ITS_OWN_THREAD};
 pub use scope::{scope, Scope};
 pub use sleep::sleep;
+#[allow(deprecated)]
 pub use wait::{wait_timeout_until, wait_until};

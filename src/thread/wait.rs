@@ -28,8 +28,11 @@ use crate::StopToken;
 ///
 /// `pred` is called with the lock held, first before any waiting; a stop
 /// requested before the call returns at once. Notify the condvar after changing
-/// the data, as with any condvar. Prefer [`Condvar::wait_until`], which has
+/// the data, as with any condvar. Prefer [`Condvar::wait_while`], which has
 /// neither the restriction under `# Deadlocks` nor the `T: Send` bound.
+///
+/// Deprecated since 0.2.0: one condition-variable wait, [`Condvar::wait_while`],
+/// is kept.
 ///
 /// `T` must be `Send`: the wait's stop callback locks `mutex` (so that the stop
 /// cannot fall between the check and the wait), and that callback runs on the
@@ -51,12 +54,13 @@ use crate::StopToken;
 /// the guard and the result.
 ///
 /// [`Condvar`]: super::Condvar
-/// [`Condvar::wait_until`]: super::Condvar::wait_until
+/// [`Condvar::wait_while`]: super::Condvar::wait_while
 /// [`into_inner`]: std::sync::PoisonError::into_inner
 ///
 /// # Examples
 ///
 /// ```
+/// # #![allow(deprecated)]
 /// use std::sync::{Arc, Condvar, Mutex};
 /// use stoptoken::{thread::wait_until, StopSource};
 ///
@@ -81,6 +85,10 @@ use crate::StopToken;
 /// let taken = consumer.join().unwrap();
 /// assert!(taken.is_empty() || taken == [7]);
 /// ```
+#[deprecated(
+    since = "0.2.0",
+    note = "use `stoptoken::thread::Condvar::wait_while` (std's polarity: the negated predicate), which a stop may reach while the mutex is held"
+)]
 pub fn wait_until<'a, T, P>(
     mutex: &'a Mutex<T>,
     condvar: &StdCondvar,
@@ -101,7 +109,7 @@ where
 
 /// Like [`wait_until`], but also gives up after `timeout`; returns the guard and
 /// the last value of `pred` (`false` after a timeout or a stop). Prefer
-/// [`Condvar::wait_timeout_until`].
+/// [`Condvar::wait_timeout_while`].
 ///
 /// `T` must be `Send`, for the reason given at [`wait_until`].
 ///
@@ -113,11 +121,12 @@ where
 /// As for [`wait_until`].
 ///
 /// [`Condvar`]: super::Condvar
-/// [`Condvar::wait_timeout_until`]: super::Condvar::wait_timeout_until
+/// [`Condvar::wait_timeout_while`]: super::Condvar::wait_timeout_while
 ///
 /// # Examples
 ///
 /// ```
+/// # #![allow(deprecated)]
 /// use std::sync::{Condvar, Mutex};
 /// use std::time::Duration;
 /// use stoptoken::{thread::wait_timeout_until, StopSource};
@@ -129,6 +138,10 @@ where
 ///         .unwrap();
 /// assert!(!ready); // timed out
 /// ```
+#[deprecated(
+    since = "0.2.0",
+    note = "use `stoptoken::thread::Condvar::wait_timeout_while` (std's polarity: the negated predicate), which a stop may reach while the mutex is held"
+)]
 pub fn wait_timeout_until<'a, T, P>(
     mutex: &'a Mutex<T>,
     condvar: &StdCondvar,
