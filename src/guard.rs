@@ -52,6 +52,8 @@ use crate::StopSource;
 pub struct StopGuard {
     /// Invariant: `Some` until `disarm` takes it out (consuming the guard).
     source: Option<StopSource>,
+    /// Names the owner in the report of a panic that cannot be raised.
+    owner: &'static str,
 }
 
 impl StopSource {
@@ -76,11 +78,20 @@ impl StopSource {
     /// assert!(token.stop_requested());
     /// ```
     pub fn drop_guard(self) -> StopGuard {
-        StopGuard { source: Some(self) }
+        StopGuard::owned_by(self, "a StopGuard")
     }
 }
 
 impl StopGuard {
+    /// The crate's own guards (the scope of `with_cancellation_token`, ...):
+    /// `owner` names them in the report of a panic that cannot be raised.
+    pub(crate) fn owned_by(source: StopSource, owner: &'static str) -> StopGuard {
+        StopGuard {
+            source: Some(source),
+            owner,
+        }
+    }
+
     /// Gives the source back without requesting a stop.
     ///
     /// # Examples
@@ -125,7 +136,7 @@ impl StopGuard {
 impl Drop for StopGuard {
     fn drop(&mut self) {
         if let Some(source) = &self.source {
-            request_stop_in_drop(source, "a StopGuard");
+            request_stop_in_drop(source, self.owner);
         }
     }
 }

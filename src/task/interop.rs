@@ -18,9 +18,8 @@ use core::pin::pin;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::stop_in_drop::StopOnDrop;
 use super::{current_token, with_stop_token};
-use crate::{StopCallback, StopSource, StopToken};
+use crate::{StopCallback, StopGuard, StopSource, StopToken};
 
 /// A `CancellationToken` that is cancelled when a [`StopToken`] is stopped.
 ///
@@ -270,17 +269,17 @@ impl fmt::Debug for StopOnCancel {
 /// ```
 pub async fn with_cancellation_token<F: Future>(cancel: CancellationToken, future: F) -> F::Output {
     // Declared before the future, so dropped (and stopped) after it.
-    let scope = StopOnDrop::new(
+    let scope = StopGuard::owned_by(
         StopSource::child_of(&current_token()),
         "a with_cancellation_token scope",
     );
-    let mut future = pin!(with_stop_token(scope.source.token(), future));
+    let mut future = pin!(with_stop_token(scope.source().token(), future));
     let mut cancelled = pin!(cancel.cancelled());
     let mut watching = true;
     poll_fn(|cx| {
         if watching && cancelled.as_mut().poll(cx).is_ready() {
             watching = false;
-            scope.source.request_stop();
+            scope.source().request_stop();
         }
         future.as_mut().poll(cx)
     })

@@ -1,8 +1,8 @@
 //! `scope`: scoped threads that get a stop token and are stopped at the end.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread::ScopedJoinHandle;
 
+use crate::guard::request_stop_in_drop;
 use crate::{StopSource, StopToken};
 
 /// Like [`std::thread::scope`], but every thread spawned through the [`Scope`]
@@ -132,15 +132,9 @@ struct StopOnDrop<'a>(&'a StopSource);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            // A stop callback's panic unwinds out of `f`'s frame; `std` still
-            // joins every thread before resuming it.
-            self.0.request_stop();
-            return;
-        }
-        // `f` is unwinding: a second panic from a stop callback would abort.
-        if catch_unwind(AssertUnwindSafe(|| self.0.request_stop())).is_err() {
-            eprintln!("stoptoken::thread::scope: a stop callback panicked while the scope unwound");
-        }
+        // Outside an unwind a stop callback's panic unwinds out of `f`'s frame
+        // (`std` still joins every thread before resuming it); while `f`
+        // unwinds, the helper reports it instead of aborting.
+        request_stop_in_drop(self.0, "a thread::scope");
     }
 }
