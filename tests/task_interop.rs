@@ -40,7 +40,7 @@ fn a_cancellation_stops_the_bridged_source() {
     runtime.block_on(async {
         let cancel = CancellationToken::new();
         let bridge = StopOnCancel::new(&cancel);
-        let token = bridge.token();
+        let token = bridge.stop_token();
         assert!(!token.stop_requested());
         cancel.cancel();
         token.stopped().await;
@@ -56,7 +56,7 @@ fn a_dropped_stop_on_cancel_ends_its_task() {
     runtime.block_on(async {
         let cancel = CancellationToken::new();
         let bridge = StopOnCancel::new(&cancel);
-        let token = bridge.token();
+        let token = bridge.stop_token();
         drop(bridge); // aborts the watcher; the source goes with it
         tokio::task::yield_now().await; // let the abort run
         cancel.cancel();
@@ -115,12 +115,12 @@ fn stop_on_cancel_of_a_cancelled_token_stops_at_once_without_a_runtime() {
     let cancel = CancellationToken::new();
     cancel.cancel();
     let bridge = StopOnCancel::new(&cancel); // outside any runtime: no task needed
-    assert!(bridge.token().stop_requested());
+    assert!(bridge.stop_token().stop_requested());
 
     // Inside a runtime too, before any task could run.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let _context = runtime.enter();
-    assert!(StopOnCancel::new(&cancel).token().stop_requested());
+    assert!(StopOnCancel::new(&cancel).stop_token().stop_requested());
 }

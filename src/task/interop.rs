@@ -128,7 +128,7 @@ impl fmt::Debug for CancelOnStop {
 /// runtime.block_on(async {
 ///     let cancel = CancellationToken::new();
 ///     let bridge = StopOnCancel::new(&cancel);
-///     let token = bridge.token();
+///     let token = bridge.stop_token();
 ///     cancel.cancel();
 ///     token.stopped().await; // stopped by the bridge's task
 /// });
@@ -157,7 +157,7 @@ impl StopOnCancel {
     /// let _guard = runtime.enter(); // any tokio context will do
     /// let cancel = tokio_util::sync::CancellationToken::new();
     /// let bridge = stoptoken::task::StopOnCancel::new(&cancel);
-    /// assert!(bridge.token().stop_possible());
+    /// assert!(bridge.stop_token().stop_possible());
     /// ```
     ///
     /// A token cancelled already stops the source before `new` returns:
@@ -166,7 +166,7 @@ impl StopOnCancel {
     /// let cancel = tokio_util::sync::CancellationToken::new();
     /// cancel.cancel();
     /// let bridge = stoptoken::task::StopOnCancel::new(&cancel); // no runtime needed
-    /// assert!(bridge.token().stop_requested());
+    /// assert!(bridge.stop_token().stop_requested());
     /// ```
     pub fn new(cancel: &CancellationToken) -> Self {
         let source = StopSource::new();
@@ -184,7 +184,8 @@ impl StopOnCancel {
         StopOnCancel { source, watcher }
     }
 
-    /// A token of the bridged source.
+    /// A token of the bridged source (the name that `JThread`, `thread::Scope`
+    /// and `StopHandle` use for the token of the source they own).
     ///
     /// # Examples
     ///
@@ -192,12 +193,33 @@ impl StopOnCancel {
     /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     /// let _guard = runtime.enter();
     /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
-    /// assert!(!bridge.token().stop_requested());
+    /// assert!(!bridge.stop_token().stop_requested());
     /// ```
     #[must_use]
     #[inline]
-    pub fn token(&self) -> StopToken {
+    pub fn stop_token(&self) -> StopToken {
         self.source.token()
+    }
+
+    /// The old name of [`stop_token`](StopOnCancel::stop_token).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let _guard = runtime.enter();
+    /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
+    /// assert_eq!(bridge.token(), bridge.stop_token());
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `stop_token`, as on `JThread`, `thread::Scope` and `StopHandle`"
+    )]
+    #[must_use]
+    #[inline]
+    pub fn token(&self) -> StopToken {
+        self.stop_token()
     }
 
     /// The bridged source: it can also be stopped directly.
