@@ -53,6 +53,7 @@ mod callback;
 #[cfg(feature = "crossbeam-channel")]
 pub mod channel;
 mod deadline;
+pub mod group;
 mod inplace;
 pub mod io;
 mod link;
@@ -76,6 +77,7 @@ mod token;
 pub mod tower;
 
 pub use callback::StopCallback;
+pub use group::{ShutdownReport, StopGroup, Tracked};
 pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};
 pub use never::{NeverStopCallback, NeverStopToken};
 pub use reason::StopReason;
