@@ -486,7 +486,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 /// now and then a short thread) at random, while a `shutdown`, a blocking
 /// `wait_timeout` and a `drained()` future, started partway, drain the group.
 fn group_round(seed: u64, threads: usize, ops: usize) {
-    let mut rng = Rng::new(seed ^ 0x6772_6f75_70);
+    let mut rng = Rng::new(seed ^ 0x67_726f_7570);
     let group = StopGroup::new();
     // Units ended normally, as their owners count them.
     let ended = AtomicUsize::new(0);
