@@ -30,7 +30,18 @@ use stoptoken::task::until_stopped;
 use stoptoken::{ShutdownReport, StopGroup};
 
 fn main() -> io::Result<ExitCode> {
-    let (port, grace) = parse_args()?;
+    let report = serve(std::env::args().skip(1))?;
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Serves until a shutdown signal, then drains and prints the report.
+/// (`pub` for `tests/echo_server.rs`, which runs it in a child process.)
+pub fn serve(args: impl Iterator<Item = String>) -> io::Result<ShutdownReport> {
+    let (port, grace) = parse_args(args)?;
     // The signal handlers are installed before the first line is printed.
     let signals = stop_on_shutdown_signals()?;
     let group = Arc::new(StopGroup::child_of(&signals.token()));
@@ -52,11 +63,7 @@ fn main() -> io::Result<ExitCode> {
         Ok::<_, io::Error>(group.shutdown_async(grace).await)
     })?;
     print_report(&report);
-    Ok(if report.is_clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(report)
 }
 
 /// Accepts until the stop; each connection is a unit named after its peer.
@@ -117,11 +124,10 @@ fn print_report(report: &ShutdownReport) {
     println!("clean: {}", report.is_clean());
 }
 
-fn parse_args() -> io::Result<(u16, Duration)> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> io::Result<(u16, Duration)> {
     let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidInput, what);
     let mut port = 0;
     let mut grace = Duration::from_secs(2);
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--grace-ms" {
             let ms = args

@@ -4,43 +4,53 @@
 //! the exit code, the printed report and that every byte a client sent came
 //! back.
 //!
-//! The example is built by `cargo build --example echo_server` into this
-//! test's own target directory and profile, once per run, with the features
-//! this test was built with (a no-op when `cargo test` has just built it).
+//! The server is the example's own code (`#[path]` module below), run in a
+//! child process that is this test binary started again with an environment
+//! variable set (as `tests/signal.rs` does), so it is built with the same
+//! toolchain, flags and features as the test, with no nested cargo build.
 //! Every wait is bounded: a hang fails the test instead of stalling it.
 #![cfg(all(feature = "tokio", feature = "signal", unix))]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Reached only when the behaviour under test is broken.
 const LIMIT: Duration = Duration::from_secs(30);
-/// Building the example may compile the crate once more.
-const BUILD_LIMIT: Duration = Duration::from_secs(600);
 
-/// The features this test was built with, for the example's build (so that
-/// it reuses the library this test links).
-fn features() -> String {
-    let mut features = Vec::new();
-    if cfg!(feature = "tokio") {
-        features.push("tokio");
-    }
-    if cfg!(feature = "tokio-util") {
-        features.push("tokio-util");
-    }
-    if cfg!(feature = "timer") {
-        features.push("timer");
-    }
-    if cfg!(feature = "signal") {
-        features.push("signal");
-    }
-    features.join(",")
+#[path = "../examples/echo_server.rs"]
+#[allow(dead_code)] // its `main`: the child runs `serve`
+mod echo_server;
+
+/// Set (to the server's arguments) in the environment of the child process
+/// that runs the server.
+const SERVER_CHILD: &str = "STOPTOKEN_TEST_ECHO_SERVER";
+
+/// In the child process: runs the server and exits with the example's exit
+/// code (0 clean, 1 not, 2 on an error). In the parent: returns.
+fn run_server_if_child() {
+    let Some(args) = std::env::var_os(SERVER_CHILD) else {
+        return;
+    };
+    let args = args
+        .to_string_lossy()
+        .split(' ')
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let code = match echo_server::serve(args.into_iter()) {
+        Ok(report) if report.is_clean() => 0,
+        Ok(_) => 1,
+        Err(error) => {
+            eprintln!("echo server: {error}");
+            2
+        }
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code);
 }
 
 /// Waits for `child` at most `limit`, then kills it and fails.
@@ -59,43 +69,6 @@ fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
     }
 }
 
-/// The example's binary, built once for this test process.
-fn example_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        // This test runs from <target>/<profile dir>/deps/.
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let target_dir = profile_dir.parent().unwrap();
-        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
-            "debug" => "dev".to_owned(),
-            other => other.to_owned(),
-        };
-        let mut build = Command::new(env!("CARGO"))
-            .args(["build", "--example", "echo_server", "--features"])
-            .arg(features())
-            .args(["--profile", &profile, "--target-dir"])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = build.stderr.take().unwrap();
-        let errors = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        let status = wait_bounded(&mut build, BUILD_LIMIT, "cargo build --example echo_server");
-        let errors = errors.join().unwrap();
-        assert!(status.success(), "building the example failed: {errors}");
-        profile_dir
-            .join("examples")
-            .join(format!("echo_server{}", std::env::consts::EXE_SUFFIX))
-    })
-}
-
 /// A running server: its process, the lines it prints, and its address.
 struct Server {
     child: Child,
@@ -104,9 +77,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(grace_ms: u64) -> Server {
-        let mut child = Command::new(example_binary())
-            .args(["0", "--grace-ms", &grace_ms.to_string()])
+    /// Starts this test binary again, running only `test` (which runs the
+    /// server at its start, see [`run_server_if_child`]).
+    fn start(test: &str, grace_ms: u64) -> Server {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([test, "--exact", "--nocapture", "--test-threads=1", "-q"])
+            .env(SERVER_CHILD, format!("0 --grace-ms {grace_ms}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -120,14 +96,24 @@ impl Server {
                 }
             }
         });
-        let first = lines
-            .recv_timeout(LIMIT)
-            .expect("the server printed its address");
-        let addr = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_owned();
-        Server { child, lines, addr }
+        // The child is killed when `Server` is dropped, also when this fails.
+        let mut server = Server {
+            child,
+            lines,
+            addr: String::new(),
+        };
+        // The test harness prints before the server's first line, and may
+        // print on the same line.
+        server.addr = loop {
+            let line = server
+                .lines
+                .recv_timeout(LIMIT)
+                .expect("the server printed its address");
+            if let Some(at) = line.find("listening on ") {
+                break line[at + "listening on ".len()..].trim().to_owned();
+            }
+        };
+        server
     }
 
     fn connect(&self) -> TcpStream {
@@ -148,8 +134,26 @@ impl Server {
     /// Waits for the exit; returns the status and the `key: value` lines.
     fn finish(mut self) -> (ExitStatus, Vec<String>) {
         let status = wait_bounded(&mut self.child, LIMIT, "the echo server");
-        let lines = self.lines.iter().collect();
+        // The rest of its output, up to the end of its standard output.
+        let mut lines = Vec::new();
+        loop {
+            match self.lines.recv_timeout(LIMIT) {
+                Ok(line) => lines.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the server's output did not end"),
+            }
+        }
         (status, lines)
+    }
+}
+
+impl Drop for Server {
+    /// A failed test leaves no server running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -268,7 +272,11 @@ impl BusyClient {
 
 #[test]
 fn sigint_drains_the_connections_and_names_the_client_that_ignores_the_stop() {
-    let server = Server::start(500);
+    run_server_if_child();
+    let server = Server::start(
+        "sigint_drains_the_connections_and_names_the_client_that_ignores_the_stop",
+        500,
+    );
     let idle: Vec<IdleClient> = (0..3).map(|i| IdleClient::connect(&server, i)).collect();
     let busy = BusyClient::connect(&server);
     let mut ignoring = server.connect();
@@ -313,7 +321,8 @@ fn sigint_drains_the_connections_and_names_the_client_that_ignores_the_stop() {
 
 #[test]
 fn sigint_with_only_cooperative_clients_exits_cleanly() {
-    let server = Server::start(10_000);
+    run_server_if_child();
+    let server = Server::start("sigint_with_only_cooperative_clients_exits_cleanly", 10_000);
     let idle: Vec<IdleClient> = (0..2).map(|i| IdleClient::connect(&server, i)).collect();
     server.interrupt();
     for client in idle {
