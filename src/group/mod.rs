@@ -37,7 +37,7 @@
 //! # Choices
 //!
 //! - **What a unit is.** A thread is counted from `spawn_thread` until its
-//!   function returns or panics, whether its [`JThread`] is joined, dropped or
+//!   function returns or panics, whether its [`JThread`](crate::JThread) is joined, dropped or
 //!   detached (thread-local destructors may still run after). A task is
 //!   counted until its future is dropped: when it completes, panics, is
 //!   aborted, or its runtime shuts down. A [`Tracked`] is counted until it is
@@ -63,7 +63,7 @@
 //!   concurrently: each waits on its own and returns its own report.
 //! - **Drop.** Dropping a group requests its stop (one request reaches every
 //!   unit, so all wind down at once), then waits for its threads, without a
-//!   deadline, as a [`JThread`] does; not for tasks (a drop inside the runtime
+//!   deadline, as a [`JThread`](crate::JThread) does; not for tasks (a drop inside the runtime
 //!   would block the threads they need) nor tracked units. A group dropped on
 //!   one of its own threads (the thread held its last handle) does not wait for
 //!   that thread. Call [`shutdown`](StopGroup::shutdown) first for a bound.
@@ -77,6 +77,7 @@
 mod drained;
 mod registry;
 mod report;
+mod thread;
 mod tracked;
 
 #[cfg(any(feature = "tokio", feature = "timer"))]
@@ -86,7 +87,6 @@ mod tokio;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,7 +98,7 @@ pub use tracked::Tracked;
 use registry::{Kind, Registry};
 
 use crate::task::stop_in_drop::request_stop_in_drop;
-use crate::{JThread, StopReason, StopSource, StopToken};
+use crate::{StopReason, StopSource, StopToken};
 
 /// A stop source plus a count of the units of work started under it: stop
 /// them all at once, wait for them to drain, and learn what did not.
@@ -231,63 +231,6 @@ impl StopGroup {
     #[inline]
     pub fn stop_requested(&self) -> bool {
         self.source.stop_requested()
-    }
-
-    /// Spawns a thread named `name` running `f` with a child token of the
-    /// group's; the thread is a unit until `f` returns, even if the returned
-    /// [`JThread`] is detached.
-    ///
-    /// The `JThread` owns the child's source: its
-    /// [`request_stop`](JThread::request_stop) stops this thread alone, and its
-    /// drop stops and joins it, as for any `JThread`. A panic of `f` is
-    /// recorded under `name` in the reports' [`panicked`](ShutdownReport::panicked)
-    /// and then goes on as usual (`join` returns it).
-    ///
-    /// # Errors
-    ///
-    /// [`io::ErrorKind::InvalidInput`] if `name` contains a NUL byte (a thread
-    /// name cannot), or the operating system's error if the thread cannot be
-    /// created; no unit is counted then.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let group = stoptoken::StopGroup::new();
-    /// let worker = group.spawn_thread("worker", |token| {
-    ///     token.wait();
-    ///     std::thread::current().name().map(str::to_owned)
-    /// })?;
-    /// group.request_stop();
-    /// assert_eq!(worker.join().unwrap().as_deref(), Some("worker"));
-    /// assert!(group.is_empty());
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn spawn_thread<F, T>(
-        &self,
-        name: impl Into<Cow<'static, str>>,
-        f: F,
-    ) -> io::Result<JThread<T>>
-    where
-        F: FnOnce(StopToken) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let name = name.into();
-        if name.contains('\0') {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a thread name cannot contain a NUL byte",
-            ));
-        }
-        let source = StopSource::child_of(&self.source.token());
-        let token = source.token();
-        let thread_name = name.clone().into_owned();
-        let unit = self.registry.insert(name, Kind::Thread { key: None });
-        // On an error the closure, and with it the unit, is dropped: the
-        // unit ends `Cancelled`, counted nowhere.
-        let handle = std::thread::Builder::new()
-            .name(thread_name)
-            .spawn(move || unit.run_thread(|| f(token)))?;
-        Ok(JThread::from_parts(handle, source))
     }
 
     /// Counts a unit that is neither a thread nor a task of the group (a
