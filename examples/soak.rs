@@ -3,7 +3,12 @@
 //! deregistrations, token clones and drops, `StopSource::child_of`, `stopped()`
 //! futures polled with a counting waker, and `request_stop`. After each round it
 //! checks that no callback was lost, run twice, run after its drop returned, or
-//! leaked. Prints one progress line per second and a final summary
+//! leaked. Each round is followed by a stop group round: threads add units
+//! (tracked ones and short threads) and end them while a `shutdown`, a
+//! blocking `wait_timeout` and a `drained()` future drain the group; it checks
+//! that late units start stopped, that every drain returns, and that the
+//! group's count of finished units matches the units ended.
+//! Prints one progress line per second and a final summary
 //! `rounds=…, operations=…, violations=0`; exits with code 1 on any violation.
 //!
 //! Run: `cargo run --release --example soak -- --seconds 10`
@@ -18,7 +23,9 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use stoptoken::{PinnedCallback, StopCallback, StopFuture, StopSource, StopToken};
+use stoptoken::{
+    PinnedCallback, StopCallback, StopFuture, StopGroup, StopSource, StopToken, Tracked,
+};
 
 /// Number of closures alive (created and not yet dropped); back to 0 after each round.
 static LIVE_CLOSURES: AtomicUsize = AtomicUsize::new(0);
@@ -472,6 +479,101 @@ fn round(seed: u64, threads: usize, ops: usize) {
     }
 }
 
+/// How long a drain of the group round may take before it counts as hung.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// A stop group round: `threads` threads add and end units (tracked ones, and
+/// now and then a short thread) at random, while a `shutdown`, a blocking
+/// `wait_timeout` and a `drained()` future, started partway, drain the group.
+fn group_round(seed: u64, threads: usize, ops: usize) {
+    let mut rng = Rng::new(seed ^ 0x67_726f_7570);
+    let group = StopGroup::new();
+    // Units ended normally, as their owners count them.
+    let ended = AtomicUsize::new(0);
+    let start = Barrier::new(threads + 1);
+    let (group, ended, start) = (&group, &ended, &start);
+    std::thread::scope(|s| {
+        let adders: Vec<_> = (0..threads)
+            .map(|t| {
+                let seed = rng.next() ^ t as u64;
+                s.spawn(move || {
+                    let mut rng = Rng::new(seed);
+                    let mut held: Vec<Tracked> = Vec::new();
+                    start.wait();
+                    for _ in 0..ops {
+                        OPERATIONS.fetch_add(1, SeqCst);
+                        let stopped_before = group.stop_requested();
+                        match rng.below(20) {
+                            0..=9 => {
+                                let unit = group.track("tracked");
+                                if stopped_before && !unit.token().stop_requested() {
+                                    violation("a unit added after the stop is not stopped".into());
+                                }
+                                held.push(unit);
+                            }
+                            10..=18 if !held.is_empty() => {
+                                drop(held.swap_remove(rng.below(held.len())));
+                                ended.fetch_add(1, SeqCst);
+                            }
+                            10..=18 => {}
+                            _ => match group.spawn_thread("thread", |token| token.stop_requested())
+                            {
+                                Ok(thread) => {
+                                    let saw_stop = thread.join().unwrap_or(false);
+                                    ended.fetch_add(1, SeqCst);
+                                    if stopped_before && !saw_stop {
+                                        violation(
+                                            "a thread added after the stop is not stopped".into(),
+                                        );
+                                    }
+                                }
+                                Err(e) => violation(format!("spawn_thread failed: {e}")),
+                            },
+                        }
+                    }
+                    ended.fetch_add(held.len(), SeqCst);
+                })
+            })
+            .collect();
+        start.wait();
+        // The drains start partway through the adders' work.
+        for _ in 0..rng.below(ops) {
+            std::thread::yield_now();
+        }
+        let drain = s.spawn(|| group.shutdown(DRAIN_LIMIT));
+        let waiter = s.spawn(|| group.wait_timeout(DRAIN_LIMIT));
+        let future = s.spawn(|| futures::executor::block_on(group.drained()));
+        for adder in adders {
+            if adder.join().is_err() {
+                violation("a group round adder panicked".into());
+            }
+        }
+        // Every unit has ended: each drain must return, and not by its limit.
+        match drain.join() {
+            Ok(report) if report.elapsed() < DRAIN_LIMIT && report.panicked().is_empty() => {}
+            Ok(report) => violation(format!("a drain timed out or saw a panic: {report:?}")),
+            Err(_) => violation("the drain panicked".into()),
+        }
+        if !waiter.join().unwrap_or(false) {
+            violation("wait_timeout did not see the drain".into());
+        }
+        if future.join().is_err() {
+            violation("the drained() future panicked".into());
+        }
+    });
+    let report = group.shutdown(Duration::ZERO);
+    if !report.is_clean() || !group.is_empty() {
+        violation(format!("units left after the group round: {report:?}"));
+    }
+    if report.finished() != ended.load(SeqCst) {
+        violation(format!(
+            "the group counted {} finished units, their owners {}",
+            report.finished(),
+            ended.load(SeqCst)
+        ));
+    }
+}
+
 fn main() {
     let options = parse_options();
     println!(
@@ -491,6 +593,7 @@ fn main() {
         let seed = options.seed.wrapping_mul(1_000_003).wrapping_add(rounds);
         ROUND_SEED.store(seed, SeqCst);
         round(seed, options.threads, options.ops);
+        group_round(seed, options.threads, options.ops / 4);
         let live = LIVE_CLOSURES.load(SeqCst);
         if live != 0 {
             violation(format!("round {rounds}: {live} closures leaked"));

@@ -65,6 +65,7 @@ mod callback;
 #[cfg_attr(docsrs, doc(cfg(feature = "crossbeam-channel")))]
 pub mod channel;
 mod deadline;
+pub mod group;
 mod guard;
 mod inplace;
 pub mod io;
@@ -92,6 +93,7 @@ mod token;
 pub mod tower;
 
 pub use callback::StopCallback;
+pub use group::{ShutdownReport, StopGroup, Tracked};
 pub use guard::StopGuard;
 pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};
 pub use never::{NeverStopCallback, NeverStopToken};

@@ -304,6 +304,10 @@ fn every_public_type_implements_debug() {
     assert_debug::<stoptoken::thread::Builder>();
     assert_debug::<stoptoken::thread::Condvar>();
     assert_debug::<stoptoken::thread::Scope<'static, 'static>>();
+    assert_debug::<stoptoken::StopGroup>();
+    assert_debug::<stoptoken::Tracked>();
+    assert_debug::<stoptoken::ShutdownReport>();
+    assert_debug::<stoptoken::group::Drained<'static>>();
     assert_debug::<UntilStopped<std::future::Pending<()>>>();
     assert_debug::<WithStopToken<std::future::Pending<()>>>();
     #[cfg(feature = "tokio")]

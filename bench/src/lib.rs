@@ -11,6 +11,7 @@ pub mod blocking_io;
 pub mod composed;
 pub mod contended;
 pub mod cpp;
+pub mod group;
 pub mod harness;
 pub mod latency;
 pub mod machine;

@@ -273,25 +273,36 @@ impl Shared {
     /// The caller owns one handle of `ptr` and gives it up.
     #[inline]
     unsafe fn release(ptr: NonNull<Shared>) {
-        // SAFETY: the handle keeps the state alive until this decrement.
-        if unsafe { ptr.as_ref() }.drop_ref() {
+        // SAFETY: forwarded: the caller's handle is given up.
+        if unsafe { Self::drop_ref(ptr) } {
             // SAFETY: that was the last handle.
             unsafe { Self::teardown(ptr) };
         }
     }
 
-    /// One handle less; `true` if it was the last one.
+    /// One handle of `ptr` less; `true` if it was the last one.
+    ///
+    /// A raw pointer, not `&self`: once another thread's decrement may have
+    /// been the last, the memory may be freed while this call still runs, and
+    /// a reference argument would claim it valid until the call returns.
+    ///
+    /// # Safety
+    /// The caller owns one handle of `ptr` and gives it up; if this returns
+    /// `false`, it does not touch the state again.
     #[inline]
-    fn drop_ref(&self) -> bool {
+    unsafe fn drop_ref(ptr: NonNull<Shared>) -> bool {
+        // SAFETY: the caller's handle keeps the memory alive until the
+        // decrement; the reference is a local, not a protected argument.
+        let refs = unsafe { &(*ptr.as_ptr()).refs };
         // Release: the other handles' uses happen-before the teardown, which
         // acquires them with the load below (as in `Arc`'s drop).
-        if self.refs.fetch_sub(1, Ordering::Release) != 1 {
+        if refs.fetch_sub(1, Ordering::Release) != 1 {
             return false;
         }
         // Acquire: pairs with the Release decrements of the other handles. A
         // load, not a fence: ThreadSanitizer does not model fences (`Arc`
         // does the same under it); on x86 both cost nothing.
-        self.refs.load(Ordering::Acquire);
+        refs.load(Ordering::Acquire);
         true
     }
 
@@ -389,7 +400,7 @@ impl Shared {
         for link in links {
             let parent = link.parent_ptr();
             // SAFETY: the link owned one handle of its parent, given up now.
-            if unsafe { parent.as_ref() }.drop_ref() {
+            if unsafe { Self::drop_ref(parent) } {
                 // SAFETY: that was the parent's last handle: this thread
                 // owns its `next` now (invariant S2).
                 unsafe { parent.as_ref() }

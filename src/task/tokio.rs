@@ -237,6 +237,12 @@ impl<T> StopHandle<T> {
         self.join.abort();
     }
 
+    /// A handle that aborts the task without owning its output (for a stop
+    /// group's deadline).
+    pub(crate) fn abort_handle(&self) -> tokio::task::AbortHandle {
+        self.join.abort_handle()
+    }
+
     /// Makes dropping this handle request the task's stop (it is not
     /// aborted: it still finishes on its own, detached).
     ///

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use stoptoken_bench::harness::{median_ns_of_samples, median_ns_per_op};
 use stoptoken_bench::table::{ratio, render, render_targets, Row, Target};
 use stoptoken_bench::{
-    composed, contended, cpp, latency, machine, stoptoken_ops as st, threads, tokio_ops,
+    composed, contended, cpp, group, latency, machine, stoptoken_ops as st, threads, tokio_ops,
 };
 
 /// Samples taken for each wake-up latency (one wake-up per sample).
@@ -330,6 +330,20 @@ fn measure_rust(cxx: &HashMap<String, f64>) -> Vec<Row> {
         )),
         c("cancel_latency"),
         Some(tokio_latency),
+    ));
+    // Issue 14: stop groups.
+    let track_future = m(group::tokio_track_future);
+    rows.push(Row::new(
+        "group track + drop (tokio-util: TaskTracker::track_future + drop)",
+        Some(m(group::track_drop)),
+        None,
+        Some(track_future),
+    ));
+    rows.push(Row::new(
+        "group track + token() + drop (tokio-util: TaskTracker::track_future + drop)",
+        Some(m(group::track_token_drop)),
+        None,
+        Some(track_future),
     ));
     let inplace_1000 = m(st::inplace_request_stop_1000);
     rows.push(Row::new(
