@@ -45,5 +45,29 @@ fn main() {
             })
             .collect(),
     );
-    println!("{threads} threads: pinned {pinned:.1} ns, by-value {by_value:.1} ns");
+    let borrowed = median(
+        (0..7)
+            .map(|_| {
+                on_threads(threads, n, || {
+                    let mut callback = pin!(PinnedCallback::new(black_box(&token), || {}));
+                    callback.as_mut().register();
+                    black_box(&callback);
+                })
+                .as_nanos() as f64
+                    / n as f64
+            })
+            .collect(),
+    );
+    let clones = median(
+        (0..7)
+            .map(|_| {
+                on_threads(threads, n, || drop(black_box(black_box(&token).clone()))).as_nanos()
+                    as f64
+                    / n as f64
+            })
+            .collect(),
+    );
+    println!(
+        "{threads} threads: pinned {pinned:.1} ns, by-value {by_value:.1} ns, pinned borrowing {borrowed:.1} ns, token clone+drop {clones:.1} ns"
+    );
 }
