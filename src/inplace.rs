@@ -228,11 +228,7 @@ impl InplaceStopToken<'_> {
     /// ```
     #[inline]
     pub fn check(&self) -> Result<(), Stopped> {
-        if self.stop_requested() {
-            Err(Stopped)
-        } else {
-            Ok(())
-        }
+        Stopped::check(self.stop_requested())
     }
 
     /// Whether the token is engaged (made by a source, not by `default`).

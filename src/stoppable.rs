@@ -76,11 +76,7 @@ pub trait StoppableToken: Clone + PartialEq + Send + Sync {
     /// ```
     #[inline]
     fn check(&self) -> Result<(), Stopped> {
-        if self.stop_requested() {
-            Err(Stopped)
-        } else {
-            Ok(())
-        }
+        Stopped::check(self.stop_requested())
     }
 
     /// Registers `callback` to run on the stop, with the rules of

@@ -69,3 +69,16 @@ impl From<Stopped> for std::io::Error {
         std::io::Error::other(stopped)
     }
 }
+
+impl Stopped {
+    /// `Err(Stopped)` if `stopped`, `Ok(())` otherwise: the body of every
+    /// token's `check()`.
+    #[inline]
+    pub(crate) const fn check(stopped: bool) -> Result<(), Stopped> {
+        if stopped {
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -94,11 +94,7 @@ impl StopToken {
     /// ```
     #[inline]
     pub fn check(&self) -> Result<(), Stopped> {
-        if self.stop_requested() {
-            Err(Stopped)
-        } else {
-            Ok(())
-        }
+        Stopped::check(self.stop_requested())
     }
 
     /// Whether a stop can still be seen through this token: `true` if a stop

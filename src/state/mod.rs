@@ -435,11 +435,13 @@ impl StopState {
             drop(reason);
             return None;
         }
-        // SAFETY: `CLAIM` is ours: no other claim writes the slot, no reader
-        // reads it (only after seeing bit 0), and it is `None` (invariant 3),
-        // so nothing is overwritten without a drop.
-        self.reason
-            .with_mut(|slot| unsafe { slot.write(Some(reason)) });
+        let reason_slot = &self.reason;
+        reason_slot.with_mut(|slot| {
+            // SAFETY: `CLAIM` is ours: no other claim writes the slot, no
+            // reader reads it (only after seeing bit 0), and it is `None`
+            // (invariant 3), so nothing is overwritten without a drop.
+            unsafe { slot.write(Some(reason)) }
+        });
         // Release: publishes the reason (and everything this thread did
         // before) to the Acquire loads that see bit 0.
         let old = self.flags.fetch_xor(CLAIM | STOP, Ordering::Release);

@@ -134,11 +134,11 @@ impl Shared {
         let ptr = Self::allocate(2);
         let target = SharedRef(ptr);
         let link = LinkNode::new(parent.clone(), ptr);
-        // SAFETY: no other thread knows the state yet (invariant S1); the
-        // slot holds `LinkSet::None`, which needs no drop.
-        target
-            .links
-            .with_mut(|slot| unsafe { slot.write(LinkSet::One(link)) });
+        target.links.with_mut(|slot| {
+            // SAFETY: no other thread knows the state yet (invariant S1); the
+            // slot holds `LinkSet::None`, which needs no drop.
+            unsafe { slot.write(LinkSet::One(link)) }
+        });
         // SAFETY: as for the links; read only through handles made after.
         target
             .deadline
@@ -349,11 +349,13 @@ impl Shared {
             let shared = unsafe { ptr.as_ref() };
             // SAFETY: this thread put it on the stack (invariant S2).
             dying = shared.next.with_mut(|next| unsafe { (*next).take() });
-            // SAFETY: the teardown runs once, after the last handle (S1).
-            let plain = shared
-                .links
-                .with(|slot| matches!(unsafe { &*slot }, LinkSet::None))
-                && shared.timer.with(|slot| unsafe { (*slot).is_none() });
+            let plain = shared.links.with(|slot| {
+                // SAFETY: the teardown runs once, after the last handle (S1).
+                matches!(unsafe { &*slot }, LinkSet::None)
+            }) && shared.timer.with(|slot| {
+                // SAFETY: as for the links.
+                unsafe { (*slot).is_none() }
+            });
             if !plain {
                 // SAFETY: as for `plain`.
                 unsafe { Self::detach(ptr, &mut dying) };
@@ -401,11 +403,14 @@ impl Shared {
             let parent = link.parent_ptr();
             // SAFETY: the link owned one handle of its parent, given up now.
             if unsafe { Self::drop_ref(parent) } {
-                // SAFETY: that was the parent's last handle: this thread
-                // owns its `next` now (invariant S2).
-                unsafe { parent.as_ref() }
-                    .next
-                    .with_mut(|next| unsafe { *next = *dying });
+                // SAFETY: that was the parent's last handle: its memory lives
+                // until its own teardown, which this thread runs.
+                let parent_next = unsafe { &parent.as_ref().next };
+                parent_next.with_mut(|next| {
+                    // SAFETY: this thread owns the parent's `next` now
+                    // (invariant S2).
+                    unsafe { *next = *dying }
+                });
                 *dying = Some(parent);
             }
         }

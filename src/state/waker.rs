@@ -119,10 +119,10 @@ impl<T: StateRef> Future for StopFuture<T> {
         // code and must not run under the state's lock.
         let mut spare = Some(cx.waker().clone());
         let store_waker = || {
-            // SAFETY: `register_with` runs this under the lock while the node is
-            // `Idle` or `Linked`, when the requester does not read the cell
-            // (invariant 2).
             waker.with_mut(|slot| {
+                // SAFETY: `register_with` runs this under the lock while the
+                // node is `Idle` or `Linked`, when the requester does not read
+                // the cell (invariant 2).
                 let slot = unsafe { &mut *slot };
                 let same = matches!((&*slot, &spare), (Some(old), Some(new)) if old.will_wake(new));
                 if !same {
