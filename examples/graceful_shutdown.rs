@@ -17,13 +17,19 @@ fn main() -> std::io::Result<()> {
     let source = stop_on_shutdown_signals()?;
     let token = source.token();
 
-    // Runs on the signal watcher thread, inside its request_stop.
-    let _announce = StopCallback::new(&token, || {
+    // Runs on the signal watcher thread, inside its request_stop. The worker
+    // may see the stop before this callback has run (the stop flag is set
+    // first, then the callbacks run), so the callback reports back on a
+    // channel and `main` waits for it: a `StopCallback` dropped before its
+    // turn is deregistered and never runs.
+    let (announced, announcement) = std::sync::mpsc::channel();
+    let _announce = StopCallback::new(&token, move || {
         let thread = std::thread::current();
         println!(
             "stop requested on thread '{}'",
             thread.name().unwrap_or("?")
         );
+        let _ = announced.send(());
     });
 
     let worker = std::thread::spawn(move || {
@@ -39,6 +45,8 @@ fn main() -> std::io::Result<()> {
     let pid = std::process::id();
     println!("ready: pid {pid}, press Ctrl-C or run kill -TERM {pid}");
     let ticks = worker.join().expect("the worker does not panic");
+    // The worker only ends on a stop, so the callback runs: wait for it.
+    announcement.recv().expect("the stop callback runs once");
     println!("worker finished after {ticks} ticks: clean exit");
     Ok(())
 }
