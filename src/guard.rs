@@ -12,13 +12,11 @@
 
 use core::fmt;
 use std::any::Any;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use crate::panic_message::panic_message;
 use crate::state::drop_payload;
-#[cfg(feature = "tower")]
-use crate::StopReason;
-use crate::StopSource;
+use crate::{StopReason, StopSource};
 
 /// A [`StopSource`] that requests a stop when it is dropped; made by
 /// [`StopSource::drop_guard`].
@@ -149,8 +147,13 @@ impl fmt::Debug for StopGuard {
     }
 }
 
+/// A panic payload, as `catch_unwind` returns it.
+pub(crate) type Payload = Box<dyn Any + Send>;
+
 /// Requests a stop on `source` from the `drop` of `owner` (named in the
-/// report of a panic that cannot be raised).
+/// report of a panic that cannot be raised): a stop callback's panic
+/// propagates, unless the thread is already unwinding; then it is reported
+/// and dropped.
 pub(crate) fn request_stop_in_drop(source: &StopSource, owner: &str) {
     if !std::thread::panicking() {
         source.request_stop();
@@ -158,8 +161,8 @@ pub(crate) fn request_stop_in_drop(source: &StopSource, owner: &str) {
     }
     // The stop flag is set before any callback runs, so even a panicking
     // callback leaves the source stopped and every other callback run.
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| source.request_stop())) {
-        report(owner, payload);
+    if let Err(payload) = request_stop_catching(source, None) {
+        report(owner, "a stop callback panicked while unwinding", payload);
     }
 }
 
@@ -170,19 +173,44 @@ pub(crate) fn request_stop_with_in_drop(source: &StopSource, reason: StopReason,
         source.request_stop_with(reason);
         return;
     }
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| source.request_stop_with(reason))) {
-        report(owner, payload);
+    if let Err(payload) = request_stop_catching(source, Some(reason)) {
+        report(owner, "a stop callback panicked while unwinding", payload);
     }
 }
 
-/// Tells standard error about a callback's panic that a `drop` cannot raise.
+/// Requests a stop on `source` (with `reason`, if any) and hands a stop
+/// callback's panic back instead of raising it, for a caller that has more to
+/// do first (a `JThread` joins its thread, a `StopGroup` waits for its units,
+/// the signal watcher keeps watching). The stop is requested in any case: the
+/// flag is set before the first callback runs, and every callback runs.
+pub(crate) fn request_stop_catching(
+    source: &StopSource,
+    reason: Option<StopReason>,
+) -> Result<(), Payload> {
+    catch_unwind(AssertUnwindSafe(|| match reason {
+        Some(reason) => source.request_stop_with(reason),
+        None => source.request_stop(),
+    }))
+    .map(drop)
+}
+
+/// The one way a `drop` raises a panic that it caught: resumed, or, if the
+/// thread is already unwinding (a second panic would abort the process),
+/// reported on standard error as coming from the drop of `owner`, and dropped.
+pub(crate) fn resume_or_report(payload: Payload, owner: &str) {
+    if std::thread::panicking() {
+        report(owner, "a panic could not be resumed while unwinding", payload);
+    } else {
+        resume_unwind(payload);
+    }
+}
+
+/// Tells standard error about a panic that the drop of `owner` does not
+/// raise (`what` says which), and drops it; a payload whose own `drop` panics
+/// is leaked, as that would be a panic while unwinding too.
 #[cold]
-fn report(owner: &str, payload: Box<dyn Any + Send>) {
+pub(crate) fn report(owner: &str, what: &str, payload: Payload) {
     let message = panic_message(&*payload);
-    eprintln!(
-        "stoptoken: a stop callback panicked in the drop of {owner} while unwinding; \
-         the panic is dropped: {message}"
-    );
-    // A payload whose own `drop` panics would be a panic while unwinding too.
+    eprintln!("stoptoken: {owner}: {what}; the panic is dropped: {message}");
     drop_payload(payload);
 }

@@ -91,9 +91,9 @@ pub fn stop_on_shutdown_signals() -> io::Result<StopSource> {
 /// ```
 #[cfg(unix)]
 pub fn stop_on_signals(signals: &[i32]) -> io::Result<StopSource> {
+    use crate::guard::request_stop_catching;
     use crate::state::drop_payload;
     use signal_hook::iterator::Signals;
-    use std::panic::AssertUnwindSafe;
 
     // signal_hook panics (and then aborts while unwinding) on these.
     if let Some(signal) = signals
@@ -123,9 +123,8 @@ pub fn stop_on_signals(signals: &[i32]) -> io::Result<StopSource> {
                     // must not end this thread: a second signal must still
                     // reach the default action. For the same reason the
                     // payload is leaked if its own `drop` panics.
-                    let stop =
-                        AssertUnwindSafe(|| watcher.request_stop_with(StopReason::Signal(signal)));
-                    if let Err(payload) = std::panic::catch_unwind(stop) {
+                    let stop = request_stop_catching(&watcher, Some(StopReason::Signal(signal)));
+                    if let Err(payload) = stop {
                         drop_payload(payload);
                     }
                 }

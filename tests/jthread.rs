@@ -222,7 +222,8 @@ fn drop_while_unwinding_reports_the_threads_panic_instead_of_aborting() {
     assert!(status.success(), "the child failed: {stderr}");
     assert!(
         stderr.contains(
-            "stoptoken::JThread <unnamed>: a panic could not be resumed while unwinding: thread boom"
+            "stoptoken: JThread <unnamed>: a panic could not be resumed while unwinding; \
+             the panic is dropped: thread boom"
         ),
         "the thread's panic was not reported: {stderr}"
     );

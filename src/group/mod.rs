@@ -87,7 +87,6 @@ mod tokio;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,7 +96,7 @@ pub use tracked::Tracked;
 
 use registry::{Kind, Registry};
 
-use crate::task::stop_in_drop::request_stop_in_drop;
+use crate::guard::{request_stop_catching, resume_or_report};
 use crate::{StopReason, StopSource, StopToken};
 
 /// A stop source plus a count of the units of work started under it: stop
@@ -378,12 +377,10 @@ impl Drop for StopGroup {
     /// Requests the stop, then waits for the group's threads (see the [module
     /// docs](self#choices)). A stop callback's panic is resumed after the wait.
     fn drop(&mut self) {
-        let stop = catch_unwind(AssertUnwindSafe(|| {
-            request_stop_in_drop(&self.source, "a StopGroup");
-        }));
+        let stop = request_stop_catching(&self.source, None);
         self.registry.wait_for_threads();
         if let Err(payload) = stop {
-            resume_unwind(payload);
+            resume_or_report(payload, "a StopGroup");
         }
     }
 }

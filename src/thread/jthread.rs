@@ -1,13 +1,10 @@
 //! `JThread`: a thread that is asked to stop and joined when dropped.
 
-use std::any::Any;
 use std::fmt;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::thread::{JoinHandle, Thread};
 
 use super::Builder;
-use crate::panic_message::panic_message;
-use crate::state::drop_payload;
+use crate::guard::{report, request_stop_catching, resume_or_report};
 use crate::{StopSource, StopToken};
 
 /// A thread that owns a [`StopSource`], hands a token of it to its function,
@@ -294,8 +291,11 @@ impl<T> Drop for JThread<T> {
         // A stop callback may panic inside `request_stop`; the thread is joined
         // anyway (the stop flag is set before any callback runs, so it sees it),
         // and the callback's panic, which came first, wins over the thread's.
-        let stopped = catch_unwind(AssertUnwindSafe(|| self.source.request_stop()));
-        let name = handle.thread().name().map(str::to_owned);
+        let stopped = request_stop_catching(&self.source, None);
+        let owner = format!(
+            "JThread {}",
+            handle.thread().name().unwrap_or("<unnamed>")
+        );
         let joined = if runs_this_code(&handle) {
             // Dropped on its own thread: there is no end to wait for, so the
             // thread is detached; it finishes after this `drop` returns.
@@ -304,39 +304,17 @@ impl<T> Drop for JThread<T> {
         } else {
             handle.join().map(drop)
         };
-        let (payload, lost) = match (stopped, joined) {
-            (Ok(_), Ok(_)) => return,
-            (Err(callback), Ok(_)) => (callback, None),
-            (Ok(_), Err(thread)) => (thread, None),
-            (Err(callback), Err(thread)) => (callback, Some(thread)),
+        let payload = match (stopped, joined) {
+            (Ok(()), Ok(())) => return,
+            (Err(callback), Ok(())) => callback,
+            (Ok(()), Err(thread)) => thread,
+            (Err(callback), Err(thread)) => {
+                report(&owner, "the thread panicked after a stop callback did", thread);
+                callback
+            }
         };
-        if let Some(thread) = lost {
-            report(name.as_deref(), "the thread panicked", &*thread);
-            drop_payload(thread);
-        }
-        if std::thread::panicking() {
-            // A second panic while unwinding would abort the process (so would
-            // one from the payload's own `drop`, which `drop_payload` leaks).
-            report(
-                name.as_deref(),
-                "a panic could not be resumed while unwinding",
-                &*payload,
-            );
-            drop_payload(payload);
-        } else {
-            resume_unwind(payload);
-        }
+        resume_or_report(payload, &owner);
     }
-}
-
-/// Tells standard error about a panic that `drop` cannot resume.
-#[cold]
-fn report(name: Option<&str>, what: &str, payload: &(dyn Any + Send)) {
-    let message = panic_message(payload);
-    eprintln!(
-        "stoptoken::JThread {}: {what}: {message}",
-        name.unwrap_or("<unnamed>")
-    );
 }
 
 impl<T> fmt::Debug for JThread<T> {
