@@ -3,7 +3,7 @@
 use core::fmt;
 use core::pin::Pin;
 
-use crate::state::{Exclusive, PinnedCallback, Registered, SpareBox, StateRef};
+use crate::state::{CallbackToken, Exclusive, PinnedCallback, Registered, SpareBox};
 use crate::StopToken;
 
 /// Runs a callback when a stop is requested (C++ `std::stop_callback`).
@@ -106,7 +106,7 @@ impl<F: FnOnce() + Send + 'static> fmt::Debug for StopCallback<F> {
 }
 
 // Here rather than beside the type: `src/state/` holds only the protocol.
-impl<T: StateRef + fmt::Debug, F> fmt::Debug for PinnedCallback<T, F> {
+impl<T: CallbackToken + fmt::Debug, F> fmt::Debug for PinnedCallback<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PinnedCallback")
             .field("token", self.token())
@@ -116,7 +116,7 @@ impl<T: StateRef + fmt::Debug, F> fmt::Debug for PinnedCallback<T, F> {
 
 /// A by-value registration: the callback kept unregistered, or a boxed,
 /// pinned registration. Shared by `StopCallback` and `InplaceStopCallback`.
-pub(crate) enum ByValue<T: StateRef, F> {
+pub(crate) enum ByValue<T: CallbackToken, F> {
     /// Never registered: kept to be dropped with the registration, or already
     /// run inside `new` (`None`), with no allocation held.
     Unregistered(Exclusive<Option<F>>),
@@ -124,7 +124,7 @@ pub(crate) enum ByValue<T: StateRef, F> {
     Registered(#[allow(dead_code)] Pin<SpareBox<PinnedCallback<T, F>>>),
 }
 
-impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
+impl<T: CallbackToken + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
     pub(crate) fn new(token: &T, callback: F) -> Self {
         let Some(state) = token.stop_state() else {
             return ByValue::Unregistered(Exclusive::new(Some(callback)));
@@ -155,7 +155,7 @@ impl<T: StateRef + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
     }
 }
 
-impl<T: StateRef, F> ByValue<T, F> {
+impl<T: CallbackToken, F> ByValue<T, F> {
     pub(crate) fn is_registered(&self) -> bool {
         matches!(self, ByValue::Registered(_))
     }

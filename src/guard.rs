@@ -199,7 +199,11 @@ pub(crate) fn request_stop_catching(
 /// reported on standard error as coming from the drop of `owner`, and dropped.
 pub(crate) fn resume_or_report(payload: Payload, owner: &str) {
     if std::thread::panicking() {
-        report(owner, "a panic could not be resumed while unwinding", payload);
+        report(
+            owner,
+            "a panic could not be resumed while unwinding",
+            payload,
+        );
     } else {
         resume_unwind(payload);
     }

@@ -5,7 +5,7 @@ use core::fmt;
 use crate::callback::ByValue;
 use std::time::Duration;
 
-use crate::state::{wait_on, StateRef, StopFuture, StopState};
+use crate::state::{wait_on, CallbackToken, StopFuture, StopState};
 use crate::{StopReason, Stopped};
 
 /// A stop source that holds its stop state inline (C++26
@@ -321,7 +321,7 @@ impl<'a> InplaceStopToken<'a> {
 
 // SAFETY: the borrow keeps the source, and so its state, alive and in place for
 // `'a`, and a token never changes which state it names.
-unsafe impl StateRef for InplaceStopToken<'_> {
+unsafe impl CallbackToken for InplaceStopToken<'_> {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         self.state

@@ -77,6 +77,7 @@ mod panic_message;
 #[path = "io/process.rs"]
 pub mod process;
 mod reason;
+mod sealed;
 #[cfg(feature = "signal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
 pub mod signal;
@@ -99,7 +100,7 @@ pub use inplace::{InplaceStopCallback, InplaceStopSource, InplaceStopToken};
 pub use never::{NeverStopCallback, NeverStopToken};
 pub use reason::StopReason;
 pub use source::StopSource;
-pub use state::{PinnedCallback, StopFuture};
+pub use state::{CallbackToken, PinnedCallback, StopFuture};
 pub use stoppable::{StoppableToken, UnstoppableToken};
 pub use stopped::Stopped;
 pub use thread::{sleep, JThread};

@@ -4,7 +4,7 @@ use core::fmt;
 
 use std::time::{Duration, Instant};
 
-use crate::state::{same_state, wait_on, SharedRef, StateRef, StopFuture, StopState};
+use crate::state::{same_state, wait_on, CallbackToken, SharedRef, StopFuture, StopState};
 use crate::{StopReason, Stopped};
 
 /// Observes the stop state of a [`StopSource`](crate::StopSource) (C++
@@ -269,7 +269,7 @@ impl StopToken {
 
 // SAFETY: the handle keeps the state alive and in place while the token lives,
 // and a token never changes which state it holds.
-unsafe impl StateRef for StopToken {
+unsafe impl CallbackToken for StopToken {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         self.shared.as_ref().map(|shared| shared.state())

@@ -13,7 +13,7 @@ use futures::executor::block_on;
 use futures::future::{join, TryFutureExt};
 use stoptoken::task::{
     current_token, until_stopped, until_stopped_with, when_all, when_all_iter, when_any,
-    when_any_iter, with_stop_token, WhenAll, WhenAny,
+    when_any_iter, with_stop_token,
 };
 use stoptoken::{StopCallback, StopSource, StopToken, Stopped};
 
@@ -299,7 +299,7 @@ fn when_all_a_child_failure_never_stops_the_parent() {
 #[test]
 fn when_all_takes_eight_children() {
     let ok = |n: u8| async move { Ok::<_, ()>(n) };
-    let all = (ok(1), ok(2), ok(3), ok(4), ok(5), ok(6), ok(7), ok(8)).when_all();
+    let all = when_all((ok(1), ok(2), ok(3), ok(4), ok(5), ok(6), ok(7), ok(8)));
     assert_eq!(block_on(all), Ok((1, 2, 3, 4, 5, 6, 7, 8)));
 }
 
@@ -397,11 +397,10 @@ fn when_any_a_stop_of_the_parent_reaches_every_child_and_never_goes_up() {
     let stopper = parent.clone();
     let (outcome, ()) = block_on(with_stop_token(parent.token(), async {
         join(
-            (
+            when_any((
                 wait_for_stop(0, finished.clone()),
                 wait_for_stop(1, finished.clone()),
-            )
-                .when_any(),
+            )),
             async move {
                 yields(1).await;
                 stopper.request_stop();

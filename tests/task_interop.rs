@@ -44,7 +44,7 @@ fn a_cancellation_stops_the_bridged_source() {
         assert!(!token.stop_requested());
         cancel.cancel();
         token.stopped().await;
-        assert!(bridge.stop_source().stop_requested());
+        assert!(bridge.source().stop_requested());
     });
 }
 

@@ -136,8 +136,8 @@ use crate::StopReason;
 use node::{Event, Kind, List, Node, Waiter};
 
 pub(crate) use parker::wait_on;
-pub use registration::PinnedCallback;
-pub(crate) use registration::{with_scoped_callback, Exclusive, StateRef};
+pub(crate) use registration::{with_scoped_callback, Exclusive};
+pub use registration::{CallbackToken, PinnedCallback};
 pub(crate) use shared::{same_state, Shared, SharedRef, SharedWeak, TimerHook};
 pub(crate) use spare::SpareBox;
 pub use waker::StopFuture;

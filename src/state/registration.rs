@@ -9,13 +9,52 @@ use super::node::Node;
 use super::{Registered, StopState};
 use crate::sync::UnsafeCell;
 
-/// A handle through which a registration reaches its stop state.
+/// A token that a [`PinnedCallback`] or a [`StopFuture`](crate::StopFuture)
+/// registers on: [`StopToken`](crate::StopToken),
+/// [`InplaceStopToken`](crate::InplaceStopToken), or a reference to either
+/// (`&StopToken` borrows the token: no reference count is touched).
+///
+/// Name it in a bound to write code generic over the token kinds, e.g. a
+/// function that pins a callback on whichever token it is given. The trait is
+/// sealed (only this crate implements it) and `unsafe`: the registration code
+/// relies on its guarantee that the state a token names stays where it is for
+/// as long as the token lives. [`NeverStopToken`](crate::NeverStopToken) does
+/// not implement it (it has no state; its callbacks never run).
+///
+/// # Examples
+///
+/// ```
+/// use std::pin::pin;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use stoptoken::{CallbackToken, InplaceStopSource, PinnedCallback, StopSource};
+///
+/// /// Runs `work` with `flag` set on a stop of `token`, registered for the call only.
+/// fn with_stop_flag<T: CallbackToken>(token: T, flag: Arc<AtomicBool>, work: impl FnOnce()) {
+///     let callback = pin!(PinnedCallback::new(token, move || flag.store(true, Ordering::SeqCst)));
+///     callback.register();
+///     work();
+/// }
+///
+/// let source = StopSource::new();
+/// let flag = Arc::new(AtomicBool::new(false));
+/// with_stop_flag(&source.token(), flag.clone(), || {
+///     source.request_stop();
+/// });
+/// assert!(flag.load(Ordering::SeqCst));
+///
+/// let inplace = InplaceStopSource::new();
+/// let flag = Arc::new(AtomicBool::new(false));
+/// with_stop_flag(inplace.token(), flag.clone(), || {});
+/// assert!(!flag.load(Ordering::SeqCst)); // no stop during the call
+/// ```
 ///
 /// # Safety
-/// While a value of the implementing type is alive, [`StateRef::stop_state`]
-/// returns the same state every time, and that state stays valid and does not
-/// move (it is owned through an `Arc`, or borrowed for the value's lifetime).
-pub unsafe trait StateRef {
+/// While a value of the implementing type is alive,
+/// [`CallbackToken::stop_state`] returns the same state every time, and that
+/// state stays valid and does not move (it is owned through a handle, or
+/// borrowed for the value's lifetime).
+pub unsafe trait CallbackToken: crate::sealed::Sealed {
     /// The state, or `None` for a disengaged handle.
     #[doc(hidden)]
     fn stop_state(&self) -> Option<&StopState>;
@@ -37,7 +76,7 @@ pub unsafe trait StateRef {
 /// [`InplaceStopCallback`](crate::InplaceStopCallback) when the registration has to
 /// move (be returned, stored in a `Vec`, ...), at the cost of one allocation.
 ///
-/// `T` is a [`StopToken`](crate::StopToken), a `&StopToken`, or an
+/// `T` is a [`CallbackToken`]: a [`StopToken`](crate::StopToken), a `&StopToken`, or an
 /// [`InplaceStopToken`](crate::InplaceStopToken). Borrowing the token
 /// (`PinnedCallback::new(&token, f)`) is the fastest form: no reference count is
 /// touched, only the state's lock, twice. A callback that was never registered is
@@ -64,7 +103,7 @@ pub unsafe trait StateRef {
 /// ```
 #[must_use = "a PinnedCallback does nothing until it is pinned and registered"]
 #[repr(C)]
-pub struct PinnedCallback<T: StateRef, F> {
+pub struct PinnedCallback<T: CallbackToken, F> {
     // First field, so a `NonNull<Node>` to it is a pointer to the whole struct.
     node: Node,
     callback: UnsafeCell<Option<F>>,
@@ -78,13 +117,13 @@ pub struct PinnedCallback<T: StateRef, F> {
 // SAFETY: the callback is moved to, and run on, the requesting thread, which is
 // why `F: Send` is required; the token and the node are only shared through
 // `T` (which must be `Send`) and the state's lock.
-unsafe impl<T: StateRef + Send, F: Send> Send for PinnedCallback<T, F> {}
+unsafe impl<T: CallbackToken + Send, F: Send> Send for PinnedCallback<T, F> {}
 // SAFETY: a shared `&PinnedCallback` gives no access to `F` (only `register`
 // and `drop`, which take it pinned-mutably or by value, touch it), so `F` need
 // not be `Sync`.
-unsafe impl<T: StateRef + Sync, F: Send> Sync for PinnedCallback<T, F> {}
+unsafe impl<T: CallbackToken + Sync, F: Send> Sync for PinnedCallback<T, F> {}
 
-impl<T: StateRef, F: FnOnce() + Send + 'static> PinnedCallback<T, F> {
+impl<T: CallbackToken, F: FnOnce() + Send + 'static> PinnedCallback<T, F> {
     /// Stores `token` and `callback`; nothing is registered until
     /// [`register`](PinnedCallback::register).
     ///
@@ -103,7 +142,7 @@ impl<T: StateRef, F: FnOnce() + Send + 'static> PinnedCallback<T, F> {
     }
 }
 
-impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
+impl<T: CallbackToken, F: FnOnce() + Send> PinnedCallback<T, F> {
     /// `new` without `F: 'static`. Crate-private: a registration whose callback
     /// borrows must not be leakable, so only [`with_scoped_callback`] makes one,
     /// and keeps it in its own frame.
@@ -208,7 +247,7 @@ impl<T: StateRef, F: FnOnce() + Send> PinnedCallback<T, F> {
     }
 }
 
-impl<T: StateRef, F> PinnedCallback<T, F> {
+impl<T: CallbackToken, F> PinnedCallback<T, F> {
     /// The token this callback was created with.
     ///
     /// # Examples
@@ -225,7 +264,7 @@ impl<T: StateRef, F> PinnedCallback<T, F> {
     }
 }
 
-impl<T: StateRef, F> Drop for PinnedCallback<T, F> {
+impl<T: CallbackToken, F> Drop for PinnedCallback<T, F> {
     #[inline]
     fn drop(&mut self) {
         if !self.linked {
@@ -260,7 +299,7 @@ impl<T> Exclusive<T> {
 /// registration lives in this function's frame only, so it cannot be leaked.
 pub(crate) fn with_scoped_callback<T, F, R>(token: T, callback: F, body: impl FnOnce() -> R) -> R
 where
-    T: StateRef,
+    T: CallbackToken,
     F: FnOnce() + Send,
 {
     let registration = core::pin::pin!(PinnedCallback::new_scoped(token, callback));
@@ -270,7 +309,7 @@ where
 
 // SAFETY: the borrow keeps `*self` alive and unmoved for the reference's
 // lifetime, and `T`'s own guarantee makes its state stable for that long.
-unsafe impl<T: StateRef + ?Sized> StateRef for &T {
+unsafe impl<T: CallbackToken + ?Sized> CallbackToken for &T {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         (**self).stop_state()

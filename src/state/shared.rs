@@ -525,7 +525,7 @@ impl Drop for SharedRef {
 
 // SAFETY: the handle keeps the state alive and in place while it lives, and
 // always points to the same one.
-unsafe impl super::StateRef for SharedRef {
+unsafe impl super::CallbackToken for SharedRef {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         Some(&self.state)

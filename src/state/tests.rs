@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::thread;
 
-use super::StateRef;
+use super::CallbackToken;
 use crate::{
     InplaceStopCallback, InplaceStopSource, PinnedCallback, StopCallback, StopSource, StopToken,
 };
@@ -391,7 +391,7 @@ mod future {
     use std::task::{Context, Poll, Wake, Waker};
     use std::thread;
 
-    use super::StateRef;
+    use super::CallbackToken;
     use crate::{InplaceStopSource, StopSource};
 
     struct CountingWaker {

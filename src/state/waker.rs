@@ -9,7 +9,7 @@ use core::ptr::NonNull;
 use core::task::{Context, Poll, Waker};
 
 use super::node::{Event, Node};
-use super::registration::StateRef;
+use super::registration::CallbackToken;
 use super::{Deferred, Registered};
 use crate::sync::UnsafeCell;
 
@@ -55,7 +55,7 @@ use crate::sync::UnsafeCell;
 /// ```
 #[must_use = "futures do nothing unless polled"]
 #[repr(C)]
-pub struct StopFuture<T: StateRef> {
+pub struct StopFuture<T: CallbackToken> {
     // First field: a `NonNull<Node>` to it points to the whole future.
     node: Node,
     /// Written under the state's lock while the node is `Idle` or `Linked`;
@@ -69,11 +69,11 @@ pub struct StopFuture<T: StateRef> {
 
 // SAFETY: the waker (`Send + Sync`) is handed to the requesting thread only
 // through the state's protocol; the token is shared through `T: Send`.
-unsafe impl<T: StateRef + Send> Send for StopFuture<T> {}
+unsafe impl<T: CallbackToken + Send> Send for StopFuture<T> {}
 // SAFETY: `&StopFuture` exposes only the token (`T: Sync`), never the waker.
-unsafe impl<T: StateRef + Sync> Sync for StopFuture<T> {}
+unsafe impl<T: CallbackToken + Sync> Sync for StopFuture<T> {}
 
-impl<T: StateRef> StopFuture<T> {
+impl<T: CallbackToken> StopFuture<T> {
     pub(crate) fn new(token: T) -> Self {
         StopFuture {
             node: Node::quick(Self::take, false),
@@ -100,7 +100,7 @@ impl<T: StateRef> StopFuture<T> {
     }
 }
 
-impl<T: StateRef> Future for StopFuture<T> {
+impl<T: CallbackToken> Future for StopFuture<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -144,7 +144,7 @@ impl<T: StateRef> Future for StopFuture<T> {
     }
 }
 
-impl<T: StateRef> Drop for StopFuture<T> {
+impl<T: CallbackToken> Drop for StopFuture<T> {
     fn drop(&mut self) {
         if !self.linked {
             return;
@@ -157,7 +157,7 @@ impl<T: StateRef> Drop for StopFuture<T> {
     }
 }
 
-impl<T: StateRef> fmt::Debug for StopFuture<T> {
+impl<T: CallbackToken> fmt::Debug for StopFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StopFuture")
             .field("registered", &self.linked)

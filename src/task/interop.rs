@@ -222,7 +222,8 @@ impl StopOnCancel {
         self.stop_token()
     }
 
-    /// The bridged source: it can also be stopped directly.
+    /// Lends the bridged source: it can also be stopped directly (as
+    /// [`StopGuard::source`](crate::StopGuard::source) lends a guard's).
     ///
     /// # Examples
     ///
@@ -230,12 +231,36 @@ impl StopOnCancel {
     /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     /// let _guard = runtime.enter();
     /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
-    /// assert!(bridge.stop_source().request_stop());
+    /// assert!(bridge.source().request_stop());
     /// ```
     #[must_use]
     #[inline]
-    pub fn stop_source(&self) -> &StopSource {
+    pub fn source(&self) -> &StopSource {
         &self.source
+    }
+
+    /// The old name of [`source`](StopOnCancel::source). `stop_source()`
+    /// returns a new handle (a clone) everywhere else
+    /// ([`JThread::stop_source`](crate::JThread::stop_source), as C++
+    /// `get_stop_source`); this one lends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let _guard = runtime.enter();
+    /// let bridge = stoptoken::task::StopOnCancel::new(&Default::default());
+    /// assert_eq!(bridge.stop_source(), bridge.source());
+    /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed `source`: it lends the source, and `stop_source()` returns a clone elsewhere"
+    )]
+    #[must_use]
+    #[inline]
+    pub fn stop_source(&self) -> &StopSource {
+        self.source()
     }
 }
 

@@ -30,31 +30,40 @@ use super::woken::Woken;
 ///
 /// # Examples
 ///
-/// ```
-/// use stoptoken::task::WhenAll;
+/// A function generic over the tuple names the trait in its bound:
 ///
-/// let both = (async { Ok::<_, ()>(1) }, async { Ok::<_, ()>("one") }).when_all();
+/// ```
+/// use std::future::Future;
+/// use stoptoken::task::{when_all, WhenAll};
+///
+/// fn run_all<L: WhenAll>(children: L) -> impl Future<Output = L::Output> {
+///     when_all(children)
+/// }
+///
+/// let both = run_all((async { Ok::<_, ()>(1) }, async { Ok::<_, ()>("one") }));
 /// assert_eq!(futures::executor::block_on(both), Ok((1, "one")));
 /// ```
-pub trait WhenAll: sealed::Sealed {
+pub trait WhenAll: crate::sealed::Sealed {
     /// `Result<(T1, ..., Tn), E>`.
     type Output;
 
-    /// The same as [`when_all(self)`](when_all).
+    /// The same as [`when_all(self)`](when_all); deprecated, there is one way to
+    /// call it.
     ///
     /// # Examples
     ///
     /// ```
+    /// # #![allow(deprecated)]
     /// use stoptoken::task::WhenAll;
     ///
-    /// let failed = (async { Ok::<u8, &str>(1) }, async { Err::<u8, _>("no") }).when_all();
-    /// assert_eq!(futures::executor::block_on(failed), Err("no"));
+    /// let pair = (async { Ok::<u8, &str>(1) }, async { Err::<u8, _>("no") });
+    /// assert_eq!(futures::executor::block_on(pair.when_all()), Err("no"));
     /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "use the function `stoptoken::task::when_all(futures)`"
+    )]
     fn when_all(self) -> impl Future<Output = Self::Output>;
-}
-
-mod sealed {
-    pub trait Sealed {}
 }
 
 /// Runs the futures of a tuple concurrently until all have finished; returns
@@ -103,6 +112,7 @@ mod sealed {
 /// assert_eq!(outcome, Err(Error::Failed)); // the first error in time
 /// ```
 pub fn when_all<L: WhenAll>(futures: L) -> impl Future<Output = L::Output> {
+    #[allow(deprecated)] // the method is the implementation, the function the API
     futures.when_all()
 }
 
@@ -183,12 +193,6 @@ fn value<T>(slot: &mut Slot<T>) -> T {
 
 macro_rules! when_all_tuple {
     ($count:literal: $($i:literal $F:ident $T:ident $f:ident $s:ident),+) => {
-        impl<E, $($F, $T),+> sealed::Sealed for ($($F,)+)
-        where
-            $($F: Future<Output = Result<$T, E>>),+
-        {
-        }
-
         impl<E, $($F, $T),+> WhenAll for ($($F,)+)
         where
             $($F: Future<Output = Result<$T, E>>),+

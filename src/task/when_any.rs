@@ -26,31 +26,40 @@ use super::woken::Woken;
 ///
 /// # Examples
 ///
-/// ```
-/// use stoptoken::task::WhenAny;
+/// A function generic over the tuple names the trait in its bound:
 ///
-/// let first = (async { Err::<u8, _>("down") }, async { Ok::<u8, &str>(2) }).when_any();
+/// ```
+/// use std::future::Future;
+/// use stoptoken::task::{when_any, WhenAny};
+///
+/// fn first_of<L: WhenAny>(children: L) -> impl Future<Output = L::Output> {
+///     when_any(children)
+/// }
+///
+/// let first = first_of((async { Err::<u8, _>("down") }, async { Ok::<u8, &str>(2) }));
 /// assert_eq!(futures::executor::block_on(first), Ok(2));
 /// ```
-pub trait WhenAny: sealed::Sealed {
+pub trait WhenAny: crate::sealed::Sealed {
     /// `Result<T, E>`.
     type Output;
 
-    /// The same as [`when_any(self)`](when_any).
+    /// The same as [`when_any(self)`](when_any); deprecated, there is one way to
+    /// call it.
     ///
     /// # Examples
     ///
     /// ```
+    /// # #![allow(deprecated)]
     /// use stoptoken::task::WhenAny;
     ///
-    /// let none = (async { Err::<u8, _>("a") }, async { Err::<u8, _>("b") }).when_any();
-    /// assert_eq!(futures::executor::block_on(none), Err("b")); // the last error
+    /// let pair = (async { Ok::<u8, &str>(1) }, async { Err::<u8, _>("no") });
+    /// assert_eq!(futures::executor::block_on(pair.when_any()), Ok(1));
     /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "use the function `stoptoken::task::when_any(futures)`"
+    )]
     fn when_any(self) -> impl Future<Output = Self::Output>;
-}
-
-mod sealed {
-    pub trait Sealed {}
 }
 
 /// Runs the futures of a tuple concurrently; the first to succeed wins, the
@@ -94,6 +103,7 @@ mod sealed {
 /// assert_eq!(fastest, Ok("fast replica"));
 /// ```
 pub fn when_any<L: WhenAny>(futures: L) -> impl Future<Output = L::Output> {
+    #[allow(deprecated)] // the method is the implementation, the function the API
     futures.when_any()
 }
 
@@ -196,12 +206,6 @@ impl<T, E> Outcome<T, E> {
 
 macro_rules! when_any_tuple {
     ($count:literal: $($i:literal $F:ident $f:ident $s:ident),+) => {
-        impl<T, E, $($F),+> sealed::Sealed for ($($F,)+)
-        where
-            $($F: Future<Output = Result<T, E>>),+
-        {
-        }
-
         impl<T, E, $($F),+> WhenAny for ($($F,)+)
         where
             $($F: Future<Output = Result<T, E>>),+

@@ -292,10 +292,7 @@ impl<T> Drop for JThread<T> {
         // anyway (the stop flag is set before any callback runs, so it sees it),
         // and the callback's panic, which came first, wins over the thread's.
         let stopped = request_stop_catching(&self.source, None);
-        let owner = format!(
-            "JThread {}",
-            handle.thread().name().unwrap_or("<unnamed>")
-        );
+        let owner = format!("JThread {}", handle.thread().name().unwrap_or("<unnamed>"));
         let joined = if runs_this_code(&handle) {
             // Dropped on its own thread: there is no end to wait for, so the
             // thread is detached; it finishes after this `drop` returns.
@@ -309,7 +306,11 @@ impl<T> Drop for JThread<T> {
             (Err(callback), Ok(())) => callback,
             (Ok(()), Err(thread)) => thread,
             (Err(callback), Err(thread)) => {
-                report(&owner, "the thread panicked after a stop callback did", thread);
+                report(
+                    &owner,
+                    "the thread panicked after a stop callback did",
+                    thread,
+                );
                 callback
             }
         };
