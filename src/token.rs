@@ -274,6 +274,13 @@ unsafe impl StateRef for StopToken {
     fn stop_state(&self) -> Option<&StopState> {
         self.shared.as_ref().map(|shared| shared.state())
     }
+
+    #[inline]
+    fn with_stop_state<R>(&self, f: impl FnOnce(&StopState) -> R) -> Option<R> {
+        // `f` inside the branch on the handle, not after a branch on
+        // `stop_state`'s result (see the trait).
+        self.shared.as_ref().map(|shared| f(shared.state()))
+    }
 }
 
 impl Clone for StopToken {
