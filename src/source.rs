@@ -86,7 +86,7 @@ impl StopSource {
     #[must_use]
     #[inline]
     pub fn token(&self) -> StopToken {
-        StopToken::from_shared(self.shared.clone())
+        StopToken::from_shared(SharedRef::clone_option(&self.shared))
     }
 
     /// Requests a stop. Returns `true` only for the call that made the first
@@ -225,7 +225,7 @@ impl Clone for StopSource {
             shared.state().add_source();
         }
         StopSource {
-            shared: self.shared.clone(),
+            shared: SharedRef::clone_option(&self.shared),
         }
     }
 }

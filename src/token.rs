@@ -32,7 +32,7 @@ use crate::{StopReason, Stopped};
 /// source.request_stop();
 /// worker.join().unwrap();
 /// ```
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct StopToken {
     shared: Option<SharedRef>,
 }
@@ -273,6 +273,24 @@ unsafe impl CallbackToken for StopToken {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         self.shared.as_ref().map(|shared| shared.state())
+    }
+
+    #[inline]
+    fn with_stop_state<R>(&self, f: impl FnOnce(&StopState) -> R) -> Option<R> {
+        // `f` inside the branch on the handle, not after a branch on
+        // `stop_state`'s result (see the trait).
+        self.shared.as_ref().map(|shared| f(shared.state()))
+    }
+}
+
+impl Clone for StopToken {
+    /// Another token of the same state: one atomic increment.
+    #[inline]
+    fn clone(&self) -> Self {
+        // Not derived: see `SharedRef::clone_option`.
+        StopToken {
+            shared: SharedRef::clone_option(&self.shared),
+        }
     }
 }
 

@@ -601,32 +601,19 @@ impl StopState {
         self.with_list(|list| {
             // Acquire: pairs with the claim's Release; see the module doc for
             // why reading bit 0 under the lock closes the race.
-            let mut flags = self.flags.load(Ordering::Acquire);
-            loop {
-                // A `CLAIM` without bit 0 counts as no stop yet: the claimer
-                // then sees `LINKED` and runs the node, like any node linked
-                // before bit 0.
-                if flags & STOP != 0 {
-                    return Registered::Stopped;
-                }
-                if !possible(flags) {
-                    return Registered::Impossible;
-                }
-                if flags & LINKED != 0 {
-                    break;
-                }
-                // The first node sets `LINKED` in the same step as its check
-                // (invariant 7). AcqRel: pairs with the claim (which then sees
-                // the bit and takes the lock) and with `remove_stopper`.
-                // Acquire on failure: as for the load above.
-                match self.flags.compare_exchange_weak(
-                    flags,
-                    flags | LINKED,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => break,
-                    Err(current) => flags = current,
+            let flags = self.flags.load(Ordering::Acquire);
+            // A `CLAIM` without bit 0 counts as no stop yet: the claimer then
+            // sees `LINKED` and runs the node, like any node linked before
+            // bit 0.
+            if flags & STOP != 0 {
+                return Registered::Stopped;
+            }
+            if !possible(flags) {
+                return Registered::Impossible;
+            }
+            if flags & LINKED == 0 {
+                if let Err(outcome) = self.set_linked(flags) {
+                    return outcome;
                 }
             }
             // Without a stop or an abandonment no node is `Running` or `Done`,
@@ -642,6 +629,40 @@ impl StopState {
         })
     }
 
+    /// The check of [`StopState::register_with`] for the first node, with
+    /// the lock held: sets `LINKED` unless a stop was requested (`Stopped`)
+    /// or can never come (`Impossible`). `flags` is the value just read.
+    /// Out of line: it runs once per state.
+    #[cold]
+    #[inline(never)]
+    fn set_linked(&self, mut flags: usize) -> Result<(), Registered> {
+        loop {
+            // The first node sets `LINKED` in the same step as its check
+            // (invariant 7). AcqRel: pairs with the claim (which then sees
+            // the bit and takes the lock) and with `remove_stopper`.
+            // Acquire on failure: as for the load in `register_with`.
+            match self.flags.compare_exchange_weak(
+                flags,
+                flags | LINKED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(current) => flags = current,
+            }
+            // As in `register_with`: a `CLAIM` without bit 0 is no stop yet.
+            if flags & STOP != 0 {
+                return Err(Registered::Stopped);
+            }
+            if !possible(flags) {
+                return Err(Registered::Impossible);
+            }
+            if flags & LINKED != 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Makes sure `node` is not handled now and will never be: removes it if
     /// it has not been handled, waits for its callback if it runs on another
     /// thread, returns at once if it runs on this thread.
@@ -654,24 +675,39 @@ impl StopState {
         use node::Status;
         let must_wait = self.with_list(|list| {
             // SAFETY: the caller guarantees the node is valid.
-            match unsafe { node.as_ref() }.status(list) {
-                Status::Idle | Status::Done => false,
-                Status::Linked => {
-                    // SAFETY: it is linked in this list.
-                    unsafe { list.unlink(node, Status::Idle) };
-                    false
-                }
-                Status::Running if list.requester == Some(ThreadKey::current()) => {
-                    // The callback drops its own registration: the node is
-                    // about to go, so the requester must not touch it again.
-                    list.running = None;
-                    false
-                }
-                Status::Running => true,
+            let status = unsafe { node.as_ref() }.status(list);
+            if status == Status::Linked {
+                // SAFETY: it is linked in this list.
+                unsafe { list.unlink(node, Status::Idle) };
+                false
+            } else {
+                Self::deregister_unlinked(list, status)
             }
         });
         if must_wait {
             self.wait_until_done(node);
+        }
+    }
+
+    /// [`StopState::deregister`] of a node that is not `Linked`, with the
+    /// lock held: `true` if its callback runs on another thread, which must
+    /// be waited for. Out of line, so that the common case, a node still
+    /// linked, is one compare and the unlink (a `match` on the four states
+    /// compiles to a jump table, and the thread lookup stays off that path).
+    #[cold]
+    #[inline(never)]
+    fn deregister_unlinked(list: &mut List, status: node::Status) -> bool {
+        use node::Status;
+        match status {
+            // `Linked` is the caller's (never passed here).
+            Status::Idle | Status::Done | Status::Linked => false,
+            Status::Running if list.requester == Some(ThreadKey::current()) => {
+                // The callback drops its own registration: the node is
+                // about to go, so the requester must not touch it again.
+                list.running = None;
+                false
+            }
+            Status::Running => true,
         }
     }
 

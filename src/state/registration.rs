@@ -58,6 +58,19 @@ pub unsafe trait CallbackToken: crate::sealed::Sealed {
     /// The state, or `None` for a disengaged handle.
     #[doc(hidden)]
     fn stop_state(&self) -> Option<&StopState>;
+
+    /// `f` on the state, or `None` for a disengaged handle: what a
+    /// registration does with [`stop_state`](Self::stop_state).
+    ///
+    /// A handle whose state is found by an offset from a pointer that may be
+    /// null overrides it to branch on that pointer: the `Option<&StopState>`
+    /// of `stop_state` becomes a conditional move there, and the registration
+    /// tests its result a second time.
+    #[doc(hidden)]
+    #[inline]
+    fn with_stop_state<R>(&self, f: impl FnOnce(&StopState) -> R) -> Option<R> {
+        self.stop_state().map(f)
+    }
 }
 
 /// A stop callback that lives where you pin it: registering it allocates nothing.
@@ -190,16 +203,18 @@ impl<T: CallbackToken, F: FnOnce() + Send> PinnedCallback<T, F> {
             return Registered::Impossible;
         }
         this.registered = true;
-        let Some(state) = this.token.stop_state() else {
-            return Registered::Impossible;
-        };
         // Derived from the whole registration, not just the node field, so
         // that `run` may reach the callback cell through it.
         let node = NonNull::from(&*this).cast::<Node>();
-        // SAFETY: the node is pinned inside `self`, `Idle` (first registration),
-        // and our `Drop` deregisters it before it can move or be freed
-        // (invariant 1).
-        let outcome = unsafe { state.register(node) };
+        let outcome = this.token.with_stop_state(|state| {
+            // SAFETY: the node is pinned inside `self`, `Idle` (first
+            // registration), and our `Drop` deregisters it before it can move
+            // or be freed (invariant 1).
+            unsafe { state.register(node) }
+        });
+        let Some(outcome) = outcome else {
+            return Registered::Impossible;
+        };
         match outcome {
             Registered::Linked => this.linked = true,
             Registered::Stopped => {
@@ -313,5 +328,10 @@ unsafe impl<T: CallbackToken + ?Sized> CallbackToken for &T {
     #[inline]
     fn stop_state(&self) -> Option<&StopState> {
         (**self).stop_state()
+    }
+
+    #[inline]
+    fn with_stop_state<R>(&self, f: impl FnOnce(&StopState) -> R) -> Option<R> {
+        (**self).with_stop_state(f)
     }
 }
