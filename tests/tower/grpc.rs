@@ -6,7 +6,7 @@ use super::*;
 /// generates, written by hand): one unary method whose handler waits for its
 /// token's stop and answers with the reason and the `grpc-timeout` it got.
 fn slow_grpc_service(
-    started: mpsc::UnboundedSender<()>,
+    started: mpsc::UnboundedSender<Instant>,
     seen: mpsc::UnboundedSender<Seen>,
 ) -> impl Service<
     Request<Incoming>,
@@ -25,7 +25,7 @@ fn slow_grpc_service(
                     .get("grpc-timeout")
                     .and_then(|value| value.to_str().ok())
                     .map(str::to_owned);
-                let _ = started.send(());
+                let _ = started.send(Instant::now());
                 token.stopped().await;
                 let report = Seen::now(&token, header);
                 let message = format!("{} stopped: {:?}", request.get_ref(), report.reason);
@@ -67,7 +67,7 @@ fn a_tonic_service_behind_the_layer_is_stopped_by_a_tonic_clients_timeout() {
             .unary(request, PathAndQuery::from_static(SLOW_METHOD), TextCodec)
             .await
             .expect("a gRPC response");
-        started.recv().await.unwrap();
+        let handler_started = started.recv().await.unwrap();
         let saw = seen.recv().await.unwrap();
 
         assert_eq!(response.get_ref(), "hello stopped: Some(Deadline)");
@@ -76,8 +76,18 @@ fn a_tonic_service_behind_the_layer_is_stopped_by_a_tonic_clients_timeout() {
             parse_grpc_timeout(saw.grpc_timeout.as_deref().unwrap()),
             TIMEOUT
         );
-        assert!(saw.at >= sent + TIMEOUT);
-        assert!(saw.at - sent < TIMEOUT + LATE, "{:?}", saw.at - sent);
+        // The server's deadline: the header's budget from when the layer got
+        // the request, which is after `sent` and before the handler started
+        // (the transit's time is not the layer's to keep).
+        let deadline = saw.deadline.expect("the request's deadline");
+        assert!(deadline >= sent + TIMEOUT && deadline <= handler_started + TIMEOUT);
+        // Stopped by that deadline, at the right time.
+        assert!(saw.at >= deadline);
+        assert!(
+            saw.at - deadline < LATE,
+            "the handler saw its stop {:?} after its deadline",
+            saw.at - deadline
+        );
     });
 }
 
@@ -102,6 +112,7 @@ fn a_tonic_client_behind_a_deadline_layer_sends_the_current_tokens_budget() {
         // The caller's budget: a deadline source, as a StopLayer would make.
         let budget = StopSource::after(BUDGET);
         let deadline = budget.deadline().unwrap();
+        let sent = Instant::now();
         let response = with_stop_token(budget.token(), async {
             let request = tonic::Request::new("hello".to_owned()); // no timeout of its own
             grpc.unary(request, PathAndQuery::from_static(SLOW_METHOD), TextCodec)
@@ -109,14 +120,30 @@ fn a_tonic_client_behind_a_deadline_layer_sends_the_current_tokens_budget() {
         })
         .await
         .expect("a gRPC response");
-        started.recv().await.unwrap();
+        let handler_started = started.recv().await.unwrap();
         let saw = seen.recv().await.unwrap();
 
         assert_eq!(response.get_ref(), "hello stopped: Some(Deadline)");
         assert_eq!(saw.reason, Some(StopReason::Deadline));
         assert!(parse_grpc_timeout(saw.grpc_timeout.as_deref().unwrap()) <= BUDGET);
-        assert!(saw.deadline.unwrap() >= deadline);
-        assert!(saw.at >= deadline && saw.at - deadline < LATE);
+        // The server's deadline: the caller's, later by at most the transit
+        // (the header is relative: what was left when it was written, counted
+        // again from the server's receipt) and the header's rounding.
+        let server_deadline = saw.deadline.expect("the request's deadline");
+        assert!(server_deadline >= deadline);
+        assert!(
+            server_deadline <= deadline + (handler_started - sent) + Duration::from_micros(1),
+            "{:?} later than the caller's, the request took {:?} to reach the handler",
+            server_deadline - deadline,
+            handler_started - sent
+        );
+        // Stopped by that deadline, at the right time.
+        assert!(saw.at >= server_deadline);
+        assert!(
+            saw.at - server_deadline < LATE,
+            "the handler saw its stop {:?} after its deadline",
+            saw.at - server_deadline
+        );
     });
 }
 

@@ -37,9 +37,13 @@ use stoptoken::{StopReason, StopSource, StopToken};
 
 /// How late a handler may see a deadline stop and still pass: the deadline
 /// thread's wake-up, the tokio wake-up, a loaded 2-core machine (and
-/// ThreadSanitizer in CI). Measured lateness is well under a millisecond
-/// (see `cargo run --release -p stoptoken-bench --features tower --bin tower`).
-const LATE: Duration = Duration::from_millis(250);
+/// ThreadSanitizer in CI, which slows everything down several times). The
+/// lateness measured is well under a millisecond (see `cargo run --release -p
+/// stoptoken-bench --features tower --bin tower`); the bound only has to tell
+/// "at the deadline" from "at some other time" (the budgets are 200 ms, the
+/// fallbacks 10 s or never), and the times it is measured between are taken
+/// on the server, so the network's transit is not counted in it.
+const LATE: Duration = Duration::from_secs(1);
 
 /// What the handlers answer.
 type Reply = Result<Response<Full<Bytes>>, Infallible>;
