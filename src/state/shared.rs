@@ -32,6 +32,7 @@ use core::ptr::{addr_of_mut, NonNull};
 use std::time::Instant;
 
 use super::link::LinkNode;
+use super::spare::{alloc_state_block, free_state_block};
 use super::{Registered, StopState};
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use crate::StopReason;
@@ -99,26 +100,41 @@ impl std::panic::RefUnwindSafe for Shared {}
 const MAX_REFS: usize = isize::MAX as usize;
 
 impl Shared {
-    /// A new state with one handle, on the heap, written in place (a
-    /// `Box::new` of the whole struct would build it on the stack and copy it).
+    /// A new state with one handle, on the heap (a block from the thread's
+    /// spare, or a new one), written in place (a `Box::new` of the whole
+    /// struct would build it on the stack and copy it).
     #[inline]
     fn allocate(stoppers: usize) -> NonNull<Shared> {
-        let mut shared = Box::<Shared>::new_uninit();
-        let ptr = shared.as_mut_ptr();
-        // SAFETY: `ptr` is valid for writes of a `Shared`; every field is
-        // written once, so the value is initialised below.
+        let ptr = alloc_state_block::<Shared>();
+        let raw = ptr.as_ptr();
+        // SAFETY: `raw` is valid for writes of a `Shared` (a block of its
+        // layout, unused); every field is written once, so the value is
+        // initialised when this returns.
         unsafe {
-            addr_of_mut!((*ptr).state).write(StopState::new(stoppers));
-            addr_of_mut!((*ptr).refs).write(AtomicUsize::new(1));
-            addr_of_mut!((*ptr).weak).write(AtomicUsize::new(1));
-            addr_of_mut!((*ptr).links).write(UnsafeCell::new(LinkSet::None));
-            addr_of_mut!((*ptr).timer).write(UnsafeCell::new(None));
-            addr_of_mut!((*ptr).deadline).write(UnsafeCell::new(None));
-            addr_of_mut!((*ptr).next).write(UnsafeCell::new(None));
+            addr_of_mut!((*raw).state).write(StopState::new(stoppers));
+            addr_of_mut!((*raw).refs).write(AtomicUsize::new(1));
+            addr_of_mut!((*raw).weak).write(AtomicUsize::new(1));
+            addr_of_mut!((*raw).links).write(UnsafeCell::new(LinkSet::None));
+            addr_of_mut!((*raw).timer).write(UnsafeCell::new(None));
+            addr_of_mut!((*raw).deadline).write(UnsafeCell::new(None));
+            addr_of_mut!((*raw).next).write(UnsafeCell::new(None));
         }
-        // SAFETY: initialised above.
-        let shared = unsafe { shared.assume_init() };
-        NonNull::from(Box::leak(shared))
+        ptr
+    }
+
+    /// Drops the value of a state nothing refers to any more and gives its
+    /// block back (to the thread's spare, or the allocator).
+    ///
+    /// # Safety
+    /// `ptr` came from [`Shared::allocate`], its last handle and its last weak
+    /// reference are gone, and nothing touches it after.
+    #[inline]
+    unsafe fn free(ptr: NonNull<Shared>) {
+        // SAFETY: initialised by `allocate`, dropped once, here (caller).
+        unsafe { ptr.as_ptr().drop_in_place() };
+        // SAFETY: from `alloc_state_block::<Shared>` in `allocate`; its value
+        // was dropped just above and nothing uses it (caller).
+        unsafe { free_state_block(ptr) };
     }
 
     /// A state with one source and no stop requested: one allocation.
@@ -339,9 +355,9 @@ impl Shared {
             // Acquire: pairs with the Release decrements of weak references.
             && shared.weak.load(Ordering::Acquire) == 1;
         if plain {
-            // SAFETY: the last reference to memory made by `allocate`, and
-            // nothing in it needs a drop but what `Box`'s drop glue checks.
-            drop(unsafe { Box::from_raw(first.as_ptr()) });
+            // SAFETY: no handle and no weak reference is left (checked
+            // above), and nothing touches the state after.
+            unsafe { Self::free(first) };
             return;
         }
         // SAFETY: forwarded.
@@ -448,8 +464,9 @@ impl Shared {
         // Acquire: pairs with the Release decrements (when we took the slow
         // path); a load rather than a fence, as in `drop_ref`.
         weak.load(Ordering::Acquire);
-        // SAFETY: the last reference to memory made by `Box::leak` in `allocate`.
-        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+        // SAFETY: the last weak reference, after the last handle: nothing
+        // touches the state after (caller).
+        unsafe { Self::free(ptr) };
     }
 }
 

@@ -1,11 +1,16 @@
-//! A box for by-value registrations that keeps one freed block per thread for
-//! the next one: a `StopCallback` made and dropped in a loop allocates once.
+//! Per-thread spare blocks: a freed block is kept for the next allocation of
+//! its layout, so a `StopCallback` or a `StopSource` made and dropped in a
+//! loop (a child token per request) allocates once.
 //!
-//! Each thread holds at most one spare block (with its layout). Making a box
-//! takes the spare if its layout fits, and allocates otherwise; dropping one
-//! gives its block back as the spare if the thread has none, and frees it
-//! otherwise. The spare is freed when the thread exits; during thread-local
-//! destruction the global allocator is used directly.
+//! Each thread holds at most one spare block (with its layout) for by-value
+//! registrations ([`SpareBox`]) and one for shared stop states
+//! ([`alloc_state_block`], [`free_state_block`]); two slots, so that the two
+//! kinds, made and dropped together, do not evict each other. Taking a block
+//! takes the spare if its layout fits, and allocates otherwise; giving one
+//! back keeps it as the spare if the thread has none, and frees it otherwise.
+//! The spares are freed when the thread exits; during thread-local
+//! destruction the global allocator is used directly. Under loom the state
+//! blocks come from the allocator (each model run starts from nothing).
 
 use core::alloc::Layout;
 use core::cell::Cell;
@@ -16,6 +21,34 @@ use std::alloc::{alloc, dealloc, handle_alloc_error};
 
 /// The calling thread's spare block, if any.
 struct Spare(Cell<Option<(NonNull<u8>, Layout)>>);
+
+impl Spare {
+    /// The spare, if it has `layout`; a spare of another layout is freed.
+    #[inline]
+    fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
+        match self.0.take() {
+            Some((block, spare_layout)) if spare_layout == layout => Some(block),
+            Some((block, spare_layout)) => {
+                // SAFETY: the spare was allocated with its layout, unused.
+                unsafe { dealloc(block.as_ptr(), spare_layout) };
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Keeps `block` as the spare if there is none; whether it was kept.
+    #[inline]
+    fn keep(&self, block: NonNull<u8>, layout: Layout) -> bool {
+        match self.0.get() {
+            None => {
+                self.0.set(Some((block, layout)));
+                true
+            }
+            Some(_) => false,
+        }
+    }
+}
 
 impl Drop for Spare {
     fn drop(&mut self) {
@@ -28,6 +61,80 @@ impl Drop for Spare {
 
 std::thread_local! {
     static SPARE: Spare = const { Spare(Cell::new(None)) };
+    static SPARE_STATE: Spare = const { Spare(Cell::new(None)) };
+}
+
+/// A block of `layout`: `slot`'s spare if it fits, else a new one.
+///
+/// # Panics
+/// If `layout` is zero-sized (never here: the blocks hold nodes and states).
+#[inline]
+fn take_block(slot: &'static std::thread::LocalKey<Spare>, layout: Layout) -> NonNull<u8> {
+    assert!(layout.size() > 0, "spare blocks are not zero-sized");
+    match slot.try_with(|spare| spare.take(layout)).ok().flatten() {
+        Some(block) => block,
+        None => {
+            // SAFETY: the layout is not zero-sized (checked above).
+            let block = unsafe { alloc(layout) };
+            NonNull::new(block).unwrap_or_else(|| handle_alloc_error(layout))
+        }
+    }
+}
+
+/// Gives `block` back: kept as `slot`'s spare, or freed.
+///
+/// # Safety
+/// `block` was allocated with `layout` (by `take_block`) and is not used any
+/// more.
+#[inline]
+unsafe fn give_block(
+    slot: &'static std::thread::LocalKey<Spare>,
+    block: NonNull<u8>,
+    layout: Layout,
+) {
+    let kept = slot
+        .try_with(|spare| spare.keep(block, layout))
+        .unwrap_or(false);
+    if !kept {
+        // SAFETY: allocated with this layout, and no longer used (caller).
+        unsafe { dealloc(block.as_ptr(), layout) };
+    }
+}
+
+/// An uninitialised heap block for a shared stop state `T` (never
+/// zero-sized), from the thread's state spare if it has one.
+#[inline]
+pub(crate) fn alloc_state_block<T>() -> NonNull<T> {
+    let layout = Layout::new::<T>();
+    #[cfg(not(stoptoken_loom))]
+    let block = take_block(&SPARE_STATE, layout);
+    #[cfg(stoptoken_loom)]
+    let block = {
+        assert!(layout.size() > 0, "state blocks are not zero-sized");
+        // SAFETY: the layout is not zero-sized (checked above).
+        NonNull::new(unsafe { alloc(layout) }).unwrap_or_else(|| handle_alloc_error(layout))
+    };
+    block.cast()
+}
+
+/// Gives back the block of a shared stop state whose value was dropped.
+///
+/// # Safety
+/// `block` came from [`alloc_state_block::<T>`], its value was dropped (or
+/// never written), and nothing uses it any more.
+#[inline]
+pub(crate) unsafe fn free_state_block<T>(block: NonNull<T>) {
+    let layout = Layout::new::<T>();
+    #[cfg(not(stoptoken_loom))]
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        give_block(&SPARE_STATE, block.cast(), layout)
+    };
+    #[cfg(stoptoken_loom)]
+    // SAFETY: allocated with this layout by `alloc_state_block`, unused.
+    unsafe {
+        dealloc(block.cast::<u8>().as_ptr(), layout)
+    };
 }
 
 /// A heap box (like `Box<T>`) whose block may come from, and go back to, the
@@ -45,21 +152,7 @@ impl<T> SpareBox<T> {
     /// `value` on the heap, pinned (it never moves until dropped).
     #[inline]
     pub(crate) fn pin(value: T) -> Pin<SpareBox<T>> {
-        let layout = Layout::new::<T>();
-        assert!(layout.size() > 0, "SpareBox holds sized, non-empty values");
-        let spare = SPARE.try_with(|spare| spare.0.take()).ok().flatten();
-        let block = match spare {
-            Some((block, spare_layout)) if spare_layout == layout => block,
-            other => {
-                if let Some((block, spare_layout)) = other {
-                    // SAFETY: the spare was allocated with its layout, unused.
-                    unsafe { dealloc(block.as_ptr(), spare_layout) };
-                }
-                // SAFETY: the layout is not zero-sized (checked above).
-                let block = unsafe { alloc(layout) };
-                NonNull::new(block).unwrap_or_else(|| handle_alloc_error(layout))
-            }
-        };
+        let block = take_block(&SPARE, Layout::new::<T>());
         let ptr = block.cast::<T>();
         // SAFETY: the block is valid for writes of a `T` (its layout).
         unsafe { ptr.as_ptr().write(value) };
@@ -93,20 +186,8 @@ impl<T> Drop for SpareBox<T> {
         let layout = Layout::new::<T>();
         // SAFETY: the box owns an initialised `T`; it is dropped once, here.
         unsafe { self.ptr.as_ptr().drop_in_place() };
-        let block = self.ptr.cast::<u8>();
-        let kept = SPARE
-            .try_with(|spare| match spare.0.get() {
-                None => {
-                    spare.0.set(Some((block, layout)));
-                    true
-                }
-                Some(_) => false,
-            })
-            .unwrap_or(false);
-        if !kept {
-            // SAFETY: allocated with this layout (by `alloc`, or kept as the
-            // spare with it), and no longer used.
-            unsafe { dealloc(block.as_ptr(), layout) };
-        }
+        // SAFETY: allocated with this layout (by `take_block`), and its value
+        // was dropped just above.
+        unsafe { give_block(&SPARE, self.ptr.cast(), layout) };
     }
 }

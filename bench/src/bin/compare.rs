@@ -410,22 +410,17 @@ fn targets(rows: &[Row]) -> Vec<Target> {
         ratio,
         goal,
     };
+    // The targets of issue 13 (performance v2), in its order.
     vec![
-        target("poll vs libstdc++", vs_cpp("poll"), 1.0),
         target(
-            "token_clone_drop vs libstdc++",
-            vs_cpp("token_clone_drop"),
+            "contended register+drop, 2 threads, pinned, vs libstdc++",
+            vs_cpp("contended_register, 2 threads (pinned"),
             1.0,
         ),
         target(
-            "cb_register_drop pinned vs libstdc++",
-            vs_cpp("cb_register_drop (pinned"),
-            0.5,
-        ),
-        target(
-            "cb_register_drop pinned, borrowing &StopToken, vs libstdc++",
-            vs_cpp("cb_register_drop (pinned, borrowing"),
-            0.5,
+            "contended register+drop, 2 threads, by-value, vs libstdc++",
+            vs_cpp("contended_register, 2 threads (by-value"),
+            1.2,
         ),
         target(
             "cb_register_drop by-value vs libstdc++",
@@ -433,15 +428,45 @@ fn targets(rows: &[Row]) -> Vec<Target> {
             1.0,
         ),
         target(
-            "request_stop_1000 per callback vs libstdc++ (multi-threaded process)",
-            vs_cpp("request_stop_1000 per callback"),
-            0.25,
+            "cb_register_drop pinned (token clone) vs libstdc++",
+            vs_cpp("cb_register_drop (pinned PinnedCallback"),
+            0.8,
+        ),
+        target(
+            "source_new_drop vs libstdc++",
+            vs_cpp("source_new_drop"),
+            1.0,
+        ),
+        target(
+            "request_stop_0 (net) vs libstdc++",
+            vs_cpp("request_stop_0 (net"),
+            1.0,
+        ),
+        target(
+            "child_token vs libstdc++ (emulated)",
+            vs_cpp("child_token"),
+            1.0,
         ),
         target("child_token vs tokio-util", vs_tokio("child_token"), 0.5),
         target(
-            "stopped_future_register_drop vs tokio-util",
-            vs_tokio("stopped_future_register_drop"),
-            0.3,
+            "request_stop_1000 per callback vs tokio-util",
+            vs_tokio("request_stop_1000 per callback"),
+            1.0,
+        ),
+        target(
+            "any_of_2 new+drop vs libstdc++ (hand-built)",
+            vs_cpp("any_of_2"),
+            1.0,
+        ),
+        target(
+            "any_of_16 new+drop vs libstdc++ (hand-built)",
+            vs_cpp("any_of_16"),
+            1.0,
+        ),
+        target(
+            "deadline new+drop vs tokio-util",
+            vs_tokio("deadline new + drop"),
+            1.0,
         ),
         target(
             "jthread_spawn_join vs std::thread::spawn+join (both Rust)",
