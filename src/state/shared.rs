@@ -361,7 +361,55 @@ impl Shared {
             return;
         }
         // SAFETY: forwarded.
-        unsafe { Self::teardown_all(first) }
+        unsafe { Self::teardown_linked(first) }
+    }
+
+    /// [`Shared::teardown`] of a state that is not plain. The next common
+    /// case, a `child_of` state (one link) with no timer entry, no weak
+    /// reference and no reason to drop, is freed here, and so is each parent
+    /// that this releases to 0 and that is as simple (a loop, not a
+    /// recursion); anything else goes to [`Shared::teardown_all`].
+    ///
+    /// # Safety
+    /// No handle of `first` is left.
+    #[inline(never)]
+    unsafe fn teardown_linked(first: NonNull<Shared>) {
+        let mut ptr = first;
+        loop {
+            // SAFETY: no handle is left; the memory lives until freed below.
+            let shared = unsafe { ptr.as_ref() };
+            // SAFETY: the teardown runs once, after the last handle (S1).
+            let simple = shared.timer.with(|slot| unsafe { (*slot).is_none() })
+                && shared.state.reason_is_empty()
+                // Acquire: pairs with the Release decrements of weak references.
+                && shared.weak.load(Ordering::Acquire) == 1;
+            // SAFETY: as for `simple`; the link stays in place until freed.
+            let links = shared.links.with(|slot| unsafe { &*slot });
+            let parent = match links {
+                LinkSet::None if simple => {
+                    // SAFETY: no handle and no weak reference is left (checked
+                    // above), and nothing touches the state after.
+                    unsafe { Self::free(ptr) };
+                    return;
+                }
+                LinkSet::One(link) if simple => {
+                    // What `detach` does for one link and no timer entry.
+                    link.deregister();
+                    link.parent_ptr()
+                }
+                // SAFETY: forwarded.
+                _ => return unsafe { Self::teardown_all(ptr) },
+            };
+            // SAFETY: as for the plain state; the parent pointer was read out
+            // before the free.
+            unsafe { Self::free(ptr) };
+            // SAFETY: the link owned one handle of its parent, given up now.
+            if !unsafe { Self::drop_ref(parent) } {
+                return;
+            }
+            // That was the parent's last handle: its teardown is ours.
+            ptr = parent;
+        }
     }
 
     /// [`Shared::teardown`] of a state with links, a timer entry, a reason or
