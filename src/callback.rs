@@ -129,13 +129,20 @@ impl<T: CallbackToken + Clone, F: FnOnce() + Send + 'static> ByValue<T, F> {
         let Some(state) = token.stop_state() else {
             return ByValue::Unregistered(Exclusive::new(Some(callback)));
         };
-        // One look at the flags (a read of the line the lock is on).
+        // The clone first: its increment takes the state's cache line for
+        // writing, so the look at the flags below and the lock that follows
+        // find it here (read first, the line would come shared and then have
+        // to be taken again for the lock: one more transfer when another
+        // core registers on the same token).
+        let token = token.clone();
+        // One look at the flags, so that no block is taken for a callback
+        // that runs at once or never.
         match state.peek() {
             Registered::Stopped => return Self::ran(callback),
             Registered::Impossible => return ByValue::Unregistered(Exclusive::new(Some(callback))),
             Registered::Linked => {}
         }
-        let mut registration = SpareBox::pin(PinnedCallback::new(token.clone(), callback));
+        let mut registration = SpareBox::pin(PinnedCallback::new(token, callback));
         // A stop or an abandonment that came meanwhile (while the allocator
         // ran, say) leaves nothing linked: the box is freed at once.
         match registration.as_mut().register_outcome() {
