@@ -608,3 +608,35 @@ fn spare_boxes_of_different_layouts_and_threads_are_freed_once() {
     let fits_not = SpareBox::pin(1u32); // the spare ([u8; 48]) does not fit
     assert_eq!(*fits_not, 1);
 }
+
+#[test]
+fn state_blocks_are_reused_across_kinds_and_threads_and_freed_once() {
+    // A plain state's block becomes the spare, a child and a deadline-free
+    // any-of take and give it back in turn; states made here are freed on
+    // another thread, whose spare keeps one block and frees the rest; every
+    // thread frees its spare when it exits (miri checks none leaks or is
+    // freed twice).
+    let parent = StopSource::new();
+    drop(StopSource::new()); // becomes this thread's spare
+    let child = StopSource::child_of(&parent.token()); // takes it
+    let other = StopSource::new();
+    let any = StopSource::any_of([parent.token(), other.token()]);
+    let token = child.token();
+    drop(child);
+    assert!(token.stop_possible(), "the link stays with the token");
+    let moved = thread::spawn(move || {
+        let local = StopSource::new();
+        assert!(!local.stop_requested());
+        drop(local); // this thread's spare
+        drop(token); // freed: the spare is taken
+        drop(any); // its block and its links are freed
+        drop(other);
+    });
+    moved.join().unwrap();
+    parent.request_stop();
+    let again = StopSource::child_of(&parent.token());
+    assert!(
+        again.stop_requested(),
+        "a reused block starts as a new state"
+    );
+}
