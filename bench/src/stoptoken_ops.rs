@@ -171,4 +171,6 @@ pub const SINGLE_THREAD: &[(&str, crate::Bench)] = &[
     ("request_stop_0", source_new_request_stop_drop),
     ("child_token", child_token),
     ("request_stop_1000", request_stop_1000),
+    ("any_of_2", crate::composed::any_of_2),
+    ("any_of_16", crate::composed::any_of_16),
 ];
