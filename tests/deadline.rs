@@ -113,9 +113,25 @@ fn a_child_with_a_deadline_stops_at_whichever_comes_first() {
 
 #[test]
 fn a_panicking_callback_does_not_end_the_timer_thread() {
-    let source = StopSource::after(Duration::from_millis(1));
-    let _panics = StopCallback::new(&source.token(), || panic!("callback panic (expected)"));
-    assert!(source.token().wait());
+    // The callback panics only on the timer thread. If the deadline came
+    // before the registration (a slow machine, or miri), the callback ran
+    // inside `new` on this thread instead: try again with a longer delay.
+    let here = std::thread::current().id();
+    let mut delay = Duration::from_millis(1);
+    loop {
+        let source = StopSource::after(delay);
+        let _panics = StopCallback::new(&source.token(), move || {
+            if std::thread::current().id() != here {
+                panic!("callback panic (expected)");
+            }
+        });
+        assert!(source.token().wait());
+        if !format!("{_panics:?}").contains("registered: false") {
+            break; // it ran, and panicked, on the timer thread
+        }
+        assert!(delay < Duration::from_secs(60), "never registered in time");
+        delay *= 8;
+    }
     let next = StopSource::after(Duration::from_millis(1));
     assert!(next.token().wait(), "the timer thread died with the panic");
 }
