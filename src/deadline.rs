@@ -235,12 +235,15 @@ impl Timer {
                 continue;
             }
             let later = queue.entries.split_off(&(now, u64::MAX));
-            let due = std::mem::replace(&mut queue.entries, later);
+            let entries = std::mem::replace(&mut queue.entries, later);
             // Upgraded under the mutex: a state whose last handle is gone is
             // skipped (its teardown waits for the mutex to remove the entry,
             // and finds it gone).
-            let due: Vec<SharedRef> = due.values().filter_map(SharedWeak::upgrade).collect();
+            let due: Vec<SharedRef> = entries.values().filter_map(SharedWeak::upgrade).collect();
             drop(queue);
+            // The weak references go with the mutex released (the last one
+            // frees its state's memory), before the states are fired.
+            drop(entries);
             for shared in due {
                 // Drops the handle inside the closure, with the mutex released
                 // (it may be the last one, whose teardown takes the mutex).

@@ -12,6 +12,7 @@
 
 use core::fmt;
 use std::any::Any;
+use std::io::Write;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use crate::panic_message::panic_message;
@@ -215,6 +216,11 @@ pub(crate) fn resume_or_report(payload: Payload, owner: &str) {
 #[cold]
 pub(crate) fn report(owner: &str, what: &str, payload: Payload) {
     let message = panic_message(&*payload);
-    eprintln!("stoptoken: {owner}: {what}; the panic is dropped: {message}");
+    // Not `eprintln!`, which panics if standard error is closed: this runs
+    // while unwinding, where a second panic aborts the process.
+    let _ = writeln!(
+        std::io::stderr(),
+        "stoptoken: {owner}: {what}; the panic is dropped: {message}"
+    );
     drop_payload(payload);
 }

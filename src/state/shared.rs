@@ -11,16 +11,20 @@
 //! - When `refs` reaches 0 the state is torn down at once: its links are
 //!   removed from its parents' lists (never a wait: links are quick nodes),
 //!   its timer entry is cancelled, its parents are released, and its reason
-//!   is dropped. A parent released to 0 is torn down by the same loop, through
-//!   an intrusive stack of dying states (`next`): no recursion, whatever the
+//!   is dropped. A parent released to 0 is torn down by the same thread, in a
+//!   loop: a plain state or a `child_of` state (one link, no timer entry, no
+//!   reason) by [`Shared::teardown`]'s own loop, any other through an
+//!   intrusive stack of dying states (`next`); no recursion, whatever the
 //!   depth.
 //! - `weak` counts the timer's [`SharedWeak`]s plus one for all the handles
-//!   together; the memory is freed when it reaches 0. A weak reference never
-//!   keeps a stop possible, nor the state's links alive: it can only
-//!   [`upgrade`](SharedWeak::upgrade) while a handle lives.
+//!   together; when it reaches 0 the value is dropped and the block goes back
+//!   to the freeing thread's spare (or to the allocator, see `spare.rs`). A
+//!   weak reference never keeps a stop possible, nor the state's links alive:
+//!   it can only [`upgrade`](SharedWeak::upgrade) while a handle lives.
 //!
-//! Invariant (S1): `links` and `timer` are written only by [`Shared::new_linked`]
-//! before the state is handed out, and taken only by the teardown, which runs
+//! Invariant (S1): `links`, `timer` and `deadline` are written only by
+//! [`Shared::new_linked`] and [`Shared::new_child`] before the state is handed
+//! out, and `links` and `timer` are taken only by the teardown, which runs
 //! once, after the last handle (ordered by an Acquire load of `refs`).
 //! Invariant (S2): `next` is touched only by the one thread that pushes the
 //! state on a worklist (it won the state's one event, invariant 6 of the

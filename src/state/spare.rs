@@ -8,8 +8,10 @@
 //! kinds, made and dropped together, do not evict each other. Taking a block
 //! takes the spare if its layout fits, and allocates otherwise; giving one
 //! back keeps it as the spare if the thread has none, and frees it otherwise.
-//! The spares are freed when the thread exits; during thread-local
-//! destruction the global allocator is used directly. Under loom the state
+//! The spares are freed when the thread exits. Once a spare slot has been
+//! destroyed (thread-local destruction), its kind of block comes from and
+//! goes to the global allocator directly; a block freed by an earlier
+//! thread-local destructor still goes to the slot, and is freed with it. Under loom the state
 //! blocks come from the allocator (each model run starts from nothing).
 
 use core::alloc::Layout;

@@ -640,3 +640,132 @@ fn state_blocks_are_reused_across_kinds_and_threads_and_freed_once() {
         "a reused block starts as a new state"
     );
 }
+
+/// A custom reason whose drop makes, links and drops states on this thread
+/// (so the spare is taken and given back inside a teardown), drops a state
+/// it was handed, and panics.
+struct Reentrant {
+    held: Mutex<Option<(StopSource, StopToken)>>,
+    panic: bool,
+}
+
+impl Drop for Reentrant {
+    fn drop(&mut self) {
+        let a = StopSource::new();
+        let child = StopSource::child_of(&a.token());
+        let grandchild = StopSource::child_of(&child.token()).token();
+        let other = StopSource::new();
+        let any = StopSource::any_of([grandchild.clone(), other.token()]);
+        drop(child);
+        drop(a);
+        drop(self.held.lock().unwrap().take());
+        drop(any);
+        drop(other);
+        drop(grandchild);
+        if self.panic {
+            panic!("reason drop");
+        }
+    }
+}
+
+#[test]
+fn a_custom_reasons_drop_may_make_and_drop_states_inside_a_teardown() {
+    for panic in [false, true] {
+        let root = StopSource::new();
+        let mut chain = vec![StopSource::child_of(&root.token())];
+        for _ in 0..8 {
+            let next = StopSource::child_of(&chain.last().unwrap().token());
+            chain.push(next);
+        }
+        let held_parent = StopSource::new();
+        let held_child = StopSource::child_of(&held_parent.token());
+        let held = (held_child, held_parent.token());
+        drop(held_parent);
+        root.request_stop_with(crate::StopReason::custom(Reentrant {
+            held: Mutex::new(Some(held)),
+            panic,
+        }));
+        let leaf = chain.pop().unwrap().token();
+        drop(chain);
+        drop(root);
+        // The last Arc of the reason is dropped by the last teardown.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(leaf)));
+        assert_eq!(result.is_err(), panic);
+        drop(StopSource::child_of(&StopSource::new().token()));
+    }
+}
+
+#[test]
+fn states_made_on_one_thread_are_freed_on_another() {
+    let (tx, rx) = mpsc::channel::<Vec<StopToken>>();
+    let maker = thread::spawn(move || {
+        for round in 0..4 {
+            drop(StopSource::new()); // fill the spare
+            let root = StopSource::new();
+            let mut tokens = vec![root.token()];
+            for i in 0..6 {
+                let s = if i % 2 == 0 {
+                    StopSource::child_of(tokens.last().unwrap())
+                } else {
+                    StopSource::any_of([tokens.last().unwrap().clone(), root.token()])
+                };
+                tokens.push(s.token());
+            }
+            if round % 2 == 0 {
+                root.request_stop();
+            }
+            tx.send(tokens).unwrap();
+        }
+    });
+    let freer = thread::spawn(move || {
+        for tokens in rx {
+            drop(StopSource::new());
+            drop(tokens);
+            let again = StopSource::child_of(&StopSource::new().token());
+            assert!(!again.stop_requested());
+        }
+    });
+    maker.join().unwrap();
+    freer.join().unwrap();
+}
+
+/// Holds tokens until the thread's thread-locals are destroyed, then drops
+/// them and makes and drops states, before or after the spare slot is gone.
+struct DropInTls(std::cell::RefCell<Vec<StopToken>>);
+
+impl Drop for DropInTls {
+    fn drop(&mut self) {
+        let tokens = std::mem::take(&mut *self.0.borrow_mut());
+        drop(tokens);
+        // Allocate and free during TLS destruction too.
+        let a = StopSource::new();
+        let c = StopSource::child_of(&a.token());
+        drop(a);
+        drop(c);
+    }
+}
+
+thread_local! {
+    static TLS_HOLD: DropInTls = const { DropInTls(std::cell::RefCell::new(Vec::new())) };
+}
+
+#[test]
+fn states_are_freed_and_made_during_thread_local_destruction() {
+    for spare_first in [false, true] {
+        thread::spawn(move || {
+            if spare_first {
+                drop(StopSource::new());
+            }
+            let root = StopSource::new();
+            let child = StopSource::child_of(&root.token());
+            let grand = StopSource::child_of(&child.token());
+            TLS_HOLD.with(|h| h.0.borrow_mut().extend([grand.token(), child.token()]));
+            drop((root, child, grand));
+            if !spare_first {
+                drop(StopSource::new());
+            }
+        })
+        .join()
+        .unwrap();
+    }
+}

@@ -292,7 +292,8 @@ impl<T> Drop for JThread<T> {
         // anyway (the stop flag is set before any callback runs, so it sees it),
         // and the callback's panic, which came first, wins over the thread's.
         let stopped = request_stop_catching(&self.source, None);
-        let owner = format!("JThread {}", handle.thread().name().unwrap_or("<unnamed>"));
+        // For a report only: the name is formatted only if one is made.
+        let thread = handle.thread().clone();
         let joined = if runs_this_code(&handle) {
             // Dropped on its own thread: there is no end to wait for, so the
             // thread is detached; it finishes after this `drop` returns.
@@ -301,6 +302,10 @@ impl<T> Drop for JThread<T> {
         } else {
             handle.join().map(drop)
         };
+        if let (Ok(()), Ok(())) = (&stopped, &joined) {
+            return;
+        }
+        let owner = format!("JThread {}", thread.name().unwrap_or("<unnamed>"));
         let payload = match (stopped, joined) {
             (Ok(()), Ok(())) => return,
             (Err(callback), Ok(())) => callback,
