@@ -289,6 +289,22 @@ impl StopState {
         }
     }
 
+    /// Counts `count` more stoppers (the links of a state being made).
+    #[inline]
+    pub(crate) fn add_stoppers(&self, count: usize) {
+        let Some(added) = count.checked_mul(STOPPER) else {
+            std::process::abort();
+        };
+        // Relaxed: the state is being made (no other thread knows it yet, and
+        // the caller holds its source), and nothing is published by the
+        // increment; the links' registration, which publishes the state,
+        // comes after it in this thread.
+        let old = self.flags.fetch_add(added, Ordering::Relaxed);
+        if old > MAX_FLAGS || added > MAX_FLAGS - old {
+            std::process::abort();
+        }
+    }
+
     /// Counts one source less; when that leaves no stopper, the state is
     /// abandoned and its watchers are told.
     #[inline]

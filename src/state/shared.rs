@@ -204,11 +204,10 @@ impl Shared {
         // more for each link as it is made.
         let ptr = Self::allocate(1 + usize::from(timer.is_some()));
         let target = SharedRef(ptr);
-        let earliest = core::cell::Cell::new(timer.map(|(at, _)| at));
-        let link = |parent: SharedRef| {
-            target.state.add_source();
+        let mut earliest = timer.map(|(at, _)| at);
+        let mut link = |parent: SharedRef| {
             if let Some(at) = parent.deadline() {
-                earliest.set(Some(earliest.get().map_or(at, |earliest| earliest.min(at))));
+                earliest = Some(earliest.map_or(at, |earliest| earliest.min(at)));
             }
             LinkNode::new(parent, ptr)
         };
@@ -222,16 +221,21 @@ impl Shared {
                 let (lower, upper) = parents.size_hint();
                 let hint = upper.filter(|&upper| upper <= 4096).unwrap_or(lower);
                 let mut links = Vec::with_capacity(hint.saturating_add(2));
-                links.extend([first, second].into_iter().chain(parents).map(link));
+                links.push(link(first));
+                links.push(link(second));
+                for parent in parents {
+                    links.push(link(parent));
+                }
                 LinkSet::Many(Box::into_pin(links.into_boxed_slice()))
             }
         };
+        // One stopper per link, counted at once: nothing sees the state before
+        // `register_links` below.
+        target.state.add_stoppers(links.as_slice().len());
         // SAFETY: no other thread knows the state yet (invariant S1).
         target.links.with_mut(|slot| unsafe { *slot = links });
         // SAFETY: as for the links; read only through handles made after.
-        target
-            .deadline
-            .with_mut(|slot| unsafe { *slot = earliest.get() });
+        target.deadline.with_mut(|slot| unsafe { *slot = earliest });
         // SAFETY: the links are not moved again: the slot is written once.
         let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
         target.register_links(links);
