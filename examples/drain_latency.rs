@@ -35,12 +35,7 @@ fn threads_round() -> (Duration, Duration) {
             .detach();
     }
     ready.wait();
-    std::thread::sleep(SETTLE);
-    let started = Instant::now();
-    group.request_stop();
-    let stop = started.elapsed();
-    group.wait();
-    (started.elapsed(), stop)
+    stop_and_drain(&group)
 }
 
 fn tasks_round(runtime: &tokio::runtime::Runtime) -> (Duration, Duration) {
@@ -59,6 +54,12 @@ fn tasks_round(runtime: &tokio::runtime::Runtime) -> (Duration, Duration) {
     while waiting.load(SeqCst) < UNITS {
         std::thread::yield_now();
     }
+    stop_and_drain(&group)
+}
+
+/// Lets the units settle into their waits, then times the stop request and
+/// the drain: (request until drained, the request alone).
+fn stop_and_drain(group: &StopGroup) -> (Duration, Duration) {
     std::thread::sleep(SETTLE);
     let started = Instant::now();
     group.request_stop();

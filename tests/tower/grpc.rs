@@ -42,20 +42,33 @@ fn slow_grpc_service(
 
 const SLOW_METHOD: &str = "/stoptoken.test.Slow/Wait";
 
+/// A server running [`slow_grpc_service`] behind a `StopLayer` that trusts
+/// `grpc-timeout`, with its shutdown source (keep it: its drop makes the
+/// handlers' stops impossible) and the handler's `started` and `seen` reports.
+async fn slow_grpc_server() -> (
+    Server,
+    StopSource,
+    mpsc::UnboundedReceiver<Instant>,
+    mpsc::UnboundedReceiver<Seen>,
+) {
+    let (started_tx, started) = mpsc::unbounded_channel();
+    let (seen_tx, seen) = mpsc::unbounded_channel();
+    let shutdown = StopSource::new();
+    let server = serve(
+        Protocol::Http2,
+        StopLayer::new(shutdown.token())
+            .grpc_timeout(true)
+            .layer(slow_grpc_service(started_tx, seen_tx)),
+    )
+    .await;
+    (server, shutdown, started, seen)
+}
+
 #[test]
 fn a_tonic_service_behind_the_layer_is_stopped_by_a_tonic_clients_timeout() {
     const TIMEOUT: Duration = Duration::from_millis(200);
     bounded(async {
-        let (started_tx, mut started) = mpsc::unbounded_channel();
-        let (seen_tx, mut seen) = mpsc::unbounded_channel();
-        let shutdown = StopSource::new();
-        let server = serve(
-            Protocol::Http2,
-            StopLayer::new(shutdown.token())
-                .grpc_timeout(true)
-                .layer(slow_grpc_service(started_tx, seen_tx)),
-        )
-        .await;
+        let (server, _shutdown, mut started, mut seen) = slow_grpc_server().await;
         let channel = client::<tonic::body::Body>(Protocol::Http2);
         let mut grpc = tonic::client::Grpc::with_origin(channel, server.url("").parse().unwrap());
         grpc.ready().await.unwrap();
@@ -95,16 +108,7 @@ fn a_tonic_service_behind_the_layer_is_stopped_by_a_tonic_clients_timeout() {
 fn a_tonic_client_behind_a_deadline_layer_sends_the_current_tokens_budget() {
     const BUDGET: Duration = Duration::from_millis(200);
     bounded(async {
-        let (started_tx, mut started) = mpsc::unbounded_channel();
-        let (seen_tx, mut seen) = mpsc::unbounded_channel();
-        let shutdown = StopSource::new();
-        let server = serve(
-            Protocol::Http2,
-            StopLayer::new(shutdown.token())
-                .grpc_timeout(true)
-                .layer(slow_grpc_service(started_tx, seen_tx)),
-        )
-        .await;
+        let (server, _shutdown, mut started, mut seen) = slow_grpc_server().await;
         let channel = DeadlineLayer::new().layer(client::<tonic::body::Body>(Protocol::Http2));
         let mut grpc = tonic::client::Grpc::with_origin(channel, server.url("").parse().unwrap());
         grpc.ready().await.unwrap();

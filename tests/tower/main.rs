@@ -30,7 +30,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tower::{Layer, Service, ServiceExt};
 
-use loopback::{body_text, bounded, client, get, serve, text, Protocol, TextCodec};
+use loopback::{body_text, bounded, client, get, serve, text, Protocol, Server, TextCodec};
 use stoptoken::task::{current_token, with_stop_token};
 use stoptoken::tower::{DeadlineLayer, DeadlineService, ResponseFuture, StopLayer, StopService};
 use stoptoken::{StopReason, StopSource, StopToken};
