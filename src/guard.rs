@@ -156,27 +156,33 @@ pub(crate) type Payload = Box<dyn Any + Send>;
 /// propagates, unless the thread is already unwinding; then it is reported
 /// and dropped.
 pub(crate) fn request_stop_in_drop(source: &StopSource, owner: &str) {
-    if !std::thread::panicking() {
-        source.request_stop();
-        return;
-    }
-    // The stop flag is set before any callback runs, so even a panicking
-    // callback leaves the source stopped and every other callback run.
-    if let Err(payload) = request_stop_catching(source, None) {
-        report(owner, "a stop callback panicked while unwinding", payload);
-    }
+    stop_in_drop(source, None, owner);
 }
 
 /// [`request_stop_in_drop`] with `reason`.
 #[cfg(feature = "tower")]
 pub(crate) fn request_stop_with_in_drop(source: &StopSource, reason: StopReason, owner: &str) {
+    stop_in_drop(source, Some(reason), owner);
+}
+
+fn stop_in_drop(source: &StopSource, reason: Option<StopReason>, owner: &str) {
     if !std::thread::panicking() {
-        source.request_stop_with(reason);
+        request(source, reason);
         return;
     }
-    if let Err(payload) = request_stop_catching(source, Some(reason)) {
+    // The stop flag is set before any callback runs, so even a panicking
+    // callback leaves the source stopped and every other callback run.
+    if let Err(payload) = request_stop_catching(source, reason) {
         report(owner, "a stop callback panicked while unwinding", payload);
     }
+}
+
+/// `request_stop`, or `request_stop_with(reason)`.
+fn request(source: &StopSource, reason: Option<StopReason>) {
+    match reason {
+        Some(reason) => source.request_stop_with(reason),
+        None => source.request_stop(),
+    };
 }
 
 /// Requests a stop on `source` (with `reason`, if any) and hands a stop
@@ -188,11 +194,7 @@ pub(crate) fn request_stop_catching(
     source: &StopSource,
     reason: Option<StopReason>,
 ) -> Result<(), Payload> {
-    catch_unwind(AssertUnwindSafe(|| match reason {
-        Some(reason) => source.request_stop_with(reason),
-        None => source.request_stop(),
-    }))
-    .map(drop)
+    catch_unwind(AssertUnwindSafe(|| request(source, reason)))
 }
 
 /// The one way a `drop` raises a panic that it caught: resumed, or, if the

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use stoptoken::io::{is_stopped, Stoppable};
 use stoptoken::{StopCallback, StopSource, StopToken};
 
+use crate::harness::median;
+
 /// Percentiles of a set of latency samples, in microseconds.
 #[derive(Clone, Copy, Debug)]
 pub struct Latency {
@@ -178,15 +180,10 @@ pub fn throughput(mib: usize, pairs: usize) -> Throughput {
         ratios.push(p / s);
     }
     Throughput {
-        plain: median(plain),
-        stoppable: median(wrapped),
-        ratio: median(ratios),
+        plain: median(&mut plain),
+        stoppable: median(&mut wrapped),
+        ratio: median(&mut ratios),
     }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn one_transfer(mib: usize, stoppable: bool) -> f64 {

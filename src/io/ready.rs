@@ -59,9 +59,12 @@ fn wait_and_retry<R>(
         // Registered: a stop after this check signals `wake`.
         token.check()?;
         loop {
-            let start = Instant::now();
+            // Timed on the first wait only: that is all `slept` reports.
+            let start = slept.is_none().then(Instant::now);
             poll_with_wake(Some(fd), events, wake, None)?;
-            slept.get_or_insert_with(|| start.elapsed() >= SLEPT);
+            if let Some(start) = start {
+                slept = Some(start.elapsed() >= SLEPT);
+            }
             token.check()?;
             match attempt() {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}

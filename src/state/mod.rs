@@ -160,6 +160,21 @@ fn possible(flags: usize) -> bool {
     flags & !LINKED != 0
 }
 
+/// What a registration against `flags` becomes: `Stopped` once bit 0 is set
+/// (a `CLAIM` without it is no stop yet), `Linked` while a stop can come,
+/// `Impossible` otherwise. The one rule of `peek`, `register_with` and
+/// `set_linked`.
+#[inline]
+fn outcome(flags: usize) -> Registered {
+    if flags & STOP != 0 {
+        Registered::Stopped
+    } else if possible(flags) {
+        Registered::Linked
+    } else {
+        Registered::Impossible
+    }
+}
+
 /// The reason of a stop whose slot is empty: a plain request writes none.
 static REQUESTED: StopReason = StopReason::Requested;
 /// Above this many stoppers the count could overflow; abort like `Arc` does.
@@ -268,14 +283,7 @@ impl StopState {
     #[inline]
     pub(crate) fn peek(&self) -> Registered {
         // Acquire: as in `stop_requested`.
-        let flags = self.flags.load(Ordering::Acquire);
-        if flags & STOP != 0 {
-            Registered::Stopped
-        } else if possible(flags) {
-            Registered::Linked
-        } else {
-            Registered::Impossible
-        }
+        outcome(self.flags.load(Ordering::Acquire))
     }
 
     /// Counts one more source (a clone of a live one).
@@ -292,17 +300,14 @@ impl StopState {
     /// Counts `count` more stoppers (the links of a state being made).
     #[inline]
     pub(crate) fn add_stoppers(&self, count: usize) {
-        let Some(added) = count.checked_mul(STOPPER) else {
-            std::process::abort();
-        };
-        // Relaxed: the state is being made (no other thread knows it yet, and
-        // the caller holds its source), and nothing is published by the
-        // increment; the links' registration, which publishes the state,
-        // comes after it in this thread.
-        let old = self.flags.fetch_add(added, Ordering::Relaxed);
-        if old > MAX_FLAGS || added > MAX_FLAGS - old {
-            std::process::abort();
-        }
+        // Relaxed, and a load and a store rather than a read-modify-write:
+        // the state is being made, no other thread knows it yet (the links'
+        // registration, which publishes it, comes after this in this
+        // thread). `count` is the length of a slice of links, so
+        // `count * STOPPER` cannot overflow, and the flags hold a few
+        // stoppers at most.
+        let flags = self.flags.load(Ordering::Relaxed);
+        self.flags.store(flags + count * STOPPER, Ordering::Relaxed);
     }
 
     /// Counts one source less; when that leaves no stopper, the state is
@@ -451,8 +456,7 @@ impl StopState {
             drop(reason);
             return None;
         }
-        let reason_slot = &self.reason;
-        reason_slot.with_mut(|slot| {
+        self.reason.with_mut(|slot| {
             // SAFETY: `CLAIM` is ours: no other claim writes the slot, no
             // reader reads it (only after seeing bit 0), and it is `None`
             // (invariant 3), so nothing is overwritten without a drop.
@@ -621,11 +625,9 @@ impl StopState {
             // A `CLAIM` without bit 0 counts as no stop yet: the claimer then
             // sees `LINKED` and runs the node, like any node linked before
             // bit 0.
-            if flags & STOP != 0 {
-                return Registered::Stopped;
-            }
-            if !possible(flags) {
-                return Registered::Impossible;
+            match outcome(flags) {
+                Registered::Linked => {}
+                other => return other,
             }
             if flags & LINKED == 0 {
                 if let Err(outcome) = self.set_linked(flags) {
@@ -667,14 +669,10 @@ impl StopState {
                 Err(current) => flags = current,
             }
             // As in `register_with`: a `CLAIM` without bit 0 is no stop yet.
-            if flags & STOP != 0 {
-                return Err(Registered::Stopped);
-            }
-            if !possible(flags) {
-                return Err(Registered::Impossible);
-            }
-            if flags & LINKED != 0 {
-                return Ok(());
+            match outcome(flags) {
+                Registered::Linked if flags & LINKED != 0 => return Ok(()),
+                Registered::Linked => {}
+                other => return Err(other),
             }
         }
     }

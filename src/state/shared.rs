@@ -154,19 +154,24 @@ impl Shared {
         let ptr = Self::allocate(2);
         let target = SharedRef(ptr);
         let link = LinkNode::new(parent.clone(), ptr);
-        target.links.with_mut(|slot| {
+        target.install_links(LinkSet::One(link), parent.deadline());
+        target
+    }
+
+    /// Puts `links` and `deadline` into a state being made (its links counted
+    /// among its stoppers already), then links each into its parent.
+    #[inline(always)]
+    fn install_links(&self, links: LinkSet, deadline: Option<Instant>) {
+        self.links.with_mut(|slot| {
             // SAFETY: no other thread knows the state yet (invariant S1); the
             // slot holds `LinkSet::None`, which needs no drop.
-            unsafe { slot.write(LinkSet::One(link)) }
+            unsafe { slot.write(links) }
         });
         // SAFETY: as for the links; read only through handles made after.
-        target
-            .deadline
-            .with_mut(|slot| unsafe { *slot = parent.deadline() });
+        self.deadline.with_mut(|slot| unsafe { *slot = deadline });
         // SAFETY: the slot was written just above and is not moved again.
-        let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
-        target.register_links(links);
-        target
+        let links = self.links.with(|slot| unsafe { &*slot }.as_slice());
+        self.register_links(links);
     }
 
     /// Links each of `links` into its parent, stopping this (new) state at
@@ -230,15 +235,9 @@ impl Shared {
             }
         };
         // One stopper per link, counted at once: nothing sees the state before
-        // `register_links` below.
+        // `install_links` registers them.
         target.state.add_stoppers(links.as_slice().len());
-        // SAFETY: no other thread knows the state yet (invariant S1).
-        target.links.with_mut(|slot| unsafe { *slot = links });
-        // SAFETY: as for the links; read only through handles made after.
-        target.deadline.with_mut(|slot| unsafe { *slot = earliest });
-        // SAFETY: the links are not moved again: the slot is written once.
-        let links = target.links.with(|slot| unsafe { &*slot }.as_slice());
-        target.register_links(links);
+        target.install_links(links, earliest);
         if let Some((at, schedule)) = timer {
             let hook = schedule(at, target.downgrade());
             // SAFETY: only the teardown reads the slot, and it cannot start
@@ -256,7 +255,8 @@ impl Shared {
     /// The earliest instant at which a deadline linked into this state (its
     /// own, a parent's, an any-of input's, at any depth) stops it; `None` if
     /// none will. Fixed when the state is made; after the deadline has fired
-    /// it still returns that instant.
+    /// it still returns that instant (a deadline already passed when the state
+    /// was made is not recorded: the state is stopped at once instead).
     #[inline]
     pub(crate) fn deadline(&self) -> Option<Instant> {
         // SAFETY: written once before any other handle existed (see the field).

@@ -42,13 +42,11 @@ impl Spare {
     /// Keeps `block` as the spare if there is none; whether it was kept.
     #[inline]
     fn keep(&self, block: NonNull<u8>, layout: Layout) -> bool {
-        match self.0.get() {
-            None => {
-                self.0.set(Some((block, layout)));
-                true
-            }
-            Some(_) => false,
+        let empty = self.0.get().is_none();
+        if empty {
+            self.0.set(Some((block, layout)));
         }
+        empty
     }
 }
 
@@ -75,12 +73,19 @@ fn take_block(slot: &'static std::thread::LocalKey<Spare>, layout: Layout) -> No
     assert!(layout.size() > 0, "spare blocks are not zero-sized");
     match slot.try_with(|spare| spare.take(layout)).ok().flatten() {
         Some(block) => block,
-        None => {
-            // SAFETY: the layout is not zero-sized (checked above).
-            let block = unsafe { alloc(layout) };
-            NonNull::new(block).unwrap_or_else(|| handle_alloc_error(layout))
-        }
+        None => new_block(layout),
     }
+}
+
+/// A new block of `layout` from the global allocator.
+///
+/// # Panics
+/// If `layout` is zero-sized.
+fn new_block(layout: Layout) -> NonNull<u8> {
+    assert!(layout.size() > 0, "spare blocks are not zero-sized");
+    // SAFETY: the layout is not zero-sized (checked above).
+    let block = unsafe { alloc(layout) };
+    NonNull::new(block).unwrap_or_else(|| handle_alloc_error(layout))
 }
 
 /// Gives `block` back: kept as `slot`'s spare, or freed.
@@ -111,11 +116,7 @@ pub(crate) fn alloc_state_block<T>() -> NonNull<T> {
     #[cfg(not(stoptoken_loom))]
     let block = take_block(&SPARE_STATE, layout);
     #[cfg(stoptoken_loom)]
-    let block = {
-        assert!(layout.size() > 0, "state blocks are not zero-sized");
-        // SAFETY: the layout is not zero-sized (checked above).
-        NonNull::new(unsafe { alloc(layout) }).unwrap_or_else(|| handle_alloc_error(layout))
-    };
+    let block = new_block(layout);
     block.cast()
 }
 

@@ -37,8 +37,8 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::current::{current_token, scoped};
-use super::stop_in_drop::request_stop_in_drop;
 use super::woken::Woken;
+use crate::guard::request_stop_in_drop;
 use crate::{StopSource, StopToken};
 
 /// The stop group of one combinator; dropping it stops `source` (see the

@@ -113,7 +113,6 @@
 pub(crate) mod current;
 mod future_ext;
 mod group;
-pub(crate) mod stop_in_drop;
 mod until;
 mod when_all;
 mod when_any;

@@ -14,8 +14,8 @@ use core::task::{Context, Poll};
 use tokio::runtime::Handle;
 use tokio::task::{JoinError, JoinHandle};
 
-use super::stop_in_drop::request_stop_in_drop;
 use super::{current_token, with_stop_token};
+use crate::guard::request_stop_in_drop;
 use crate::{StopSource, StopToken};
 
 /// A handle to a task launched by [`spawn`] or [`run_async`]: await it for the

@@ -302,23 +302,20 @@ impl<T> Drop for JThread<T> {
         } else {
             handle.join().map(drop)
         };
-        if let (Ok(()), Ok(())) = (&stopped, &joined) {
-            return;
-        }
-        let owner = format!("JThread {}", thread.name().unwrap_or("<unnamed>"));
-        let payload = match (stopped, joined) {
+        let (payload, lost) = match (stopped, joined) {
             (Ok(()), Ok(())) => return,
-            (Err(callback), Ok(())) => callback,
-            (Ok(()), Err(thread)) => thread,
-            (Err(callback), Err(thread)) => {
-                report(
-                    &owner,
-                    "the thread panicked after a stop callback did",
-                    thread,
-                );
-                callback
-            }
+            (Err(callback), Ok(())) => (callback, None),
+            (Ok(()), Err(panic)) => (panic, None),
+            (Err(callback), Err(panic)) => (callback, Some(panic)),
         };
+        let owner = format!("JThread {}", thread.name().unwrap_or("<unnamed>"));
+        if let Some(panic) = lost {
+            report(
+                &owner,
+                "the thread panicked after a stop callback did",
+                panic,
+            );
+        }
         resume_or_report(payload, &owner);
     }
 }

@@ -35,8 +35,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::grpc_timeout;
+use crate::guard::request_stop_with_in_drop;
 use crate::task::current::scoped;
-use crate::task::stop_in_drop::request_stop_with_in_drop;
 use crate::{StopReason, StopSource, StopToken};
 
 /// The reason of the stop of a request whose response future was dropped

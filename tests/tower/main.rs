@@ -30,7 +30,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tower::{Layer, Service, ServiceExt};
 
-use loopback::{body_text, bounded, client, get, serve, text, Protocol, Server, TextCodec};
+use loopback::{
+    body_text, bounded, client, get, serve, text, Protocol, Server, TextCodec, TEST_BOUND,
+};
 use stoptoken::task::{current_token, with_stop_token};
 use stoptoken::tower::{DeadlineLayer, DeadlineService, ResponseFuture, StopLayer, StopService};
 use stoptoken::{StopReason, StopSource, StopToken};
@@ -97,6 +99,19 @@ fn waits_for_its_stop(
             Ok::<_, Infallible>(text(body))
         }
     })
+}
+
+/// Asserts that the handler that reported `saw` was stopped by `deadline`
+/// (the one its layer set), with `StopReason::Deadline`, and on time: at the
+/// deadline, no later than [`LATE`].
+fn assert_stopped_on_time(saw: &Seen, deadline: Instant) {
+    assert_eq!(saw.reason, Some(StopReason::Deadline));
+    assert!(saw.at >= deadline);
+    assert!(
+        saw.at - deadline < LATE,
+        "the handler saw its stop {:?} after its deadline",
+        saw.at - deadline
+    );
 }
 
 /// `grpc-timeout` as a duration (a test-side parser, independent of the crate's).

@@ -73,7 +73,8 @@ fn a_budget_fires_with_deadline_and_the_server_token_keeps_going() {
         StopLayer::new(server.token()).timeout(Duration::from_millis(20)),
         Request::new(()),
     );
-    assert!(token.wait()); // the deadline thread stops it
+    // The deadline thread stops it (bounded: a broken timer fails the test).
+    assert!(token.wait_timeout(TEST_BOUND));
     assert_eq!(token.stop_reason(), Some(&StopReason::Deadline));
     assert!(!server.stop_requested());
 }

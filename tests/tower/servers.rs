@@ -221,14 +221,7 @@ fn a_budget_set_at_the_edge_stops_the_second_servers_handler_with_deadline_on_ti
             "{:?} later than the edge's, the hop took {hop:?}",
             backend_deadline - edge_deadline
         );
-        // Stopped by that deadline, at the right time.
-        assert_eq!(backend_saw.reason, Some(StopReason::Deadline));
-        assert!(backend_saw.at >= backend_deadline);
-        assert!(
-            backend_saw.at - backend_deadline < LATE,
-            "the backend saw its stop {:?} after its deadline",
-            backend_saw.at - backend_deadline
-        );
+        assert_stopped_on_time(&backend_saw, backend_deadline);
         // The edge answered with what the backend answered.
         let response = response.await.unwrap().expect("the edge's response");
         assert_eq!(body_text(response).await, "Some(Deadline)");
